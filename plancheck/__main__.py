@@ -1,0 +1,3 @@
+from plancheck.cli.main import main
+
+main()

@@ -1,0 +1,31 @@
+"""The ``plancheck`` command: sub-commands are small modules, added here by name."""
+
+from __future__ import annotations
+
+import typer
+
+from plancheck import __version__
+
+app = typer.Typer(
+    name="plancheck",
+    help=(
+        "Plan and chart checks for MOSAIQ clinics.\n\n"
+        "Collects the same parameters from every system that holds them (MOSAIQ, plan PDFs, "
+        "DICOM RT Plan, Monaco tel.1, iCOM, TRF), compares them beam by beam and runs the "
+        "checks declared for the treatment type.\n\n"
+        "Start with `plancheck demo`."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.command()
+def version() -> None:
+    """Print plancheck's version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    app()

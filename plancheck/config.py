@@ -1,0 +1,117 @@
+"""plancheck.toml: where MOSAIQ is, the folders, the machines and the rule folders.
+
+Paths in the file are relative to the file. The MOSAIQ password is never in it:
+it comes from the environment (``PLANCHECK_MOSAIQ_PASSWORD``) or the keyring.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from plancheck.errors import ConfigError
+
+DEFAULT_NAME = "plancheck.toml"
+
+
+@dataclass(frozen=True)
+class Machine:
+    name: str
+    type: str = "elekta"  # elekta | varian
+    icom_ip: str = ""
+    icom_port: int = 1706
+    max_gantry_speed_dps: float = 6.0
+    max_dose_rate_mu_min: float = 600.0
+    dose_rate_steps: tuple[float, ...] = ()  # empty: factor-of-two steps below the maximum (Elekta)
+
+
+@dataclass(frozen=True)
+class Config:
+    mosaiq_url: str = ""
+    mosaiq_timeout_s: int = 30
+    dicom_dir: Path | None = None
+    monaco_dir: Path | None = None
+    icom_dir: Path | None = None
+    pdf_dir: Path | None = None
+    escan_dir: Path | None = None
+    output_dir: Path = Path("plancheck-results")
+    rule_dirs: tuple[Path, ...] = ()
+    machines: dict[str, Machine] = field(default_factory=dict)
+    calc_algorithms: dict[str, str] = field(default_factory=dict)
+    path: Path | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def machine(self, name: str) -> Machine:
+        return self.machines.get(name.upper(), Machine(name=name.upper()))
+
+
+_FOLDER_KEYS = ("dicom", "monaco", "icom", "pdf", "escan", "output")
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read plancheck.toml; no path and no ./plancheck.toml gives the defaults."""
+    if path is None:
+        candidate = Path(DEFAULT_NAME)
+        if not candidate.exists():
+            return Config()
+        path = candidate
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"config file {path} not found", fix="pass --config with the path of your plancheck.toml, or run `plancheck demo` to make one")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML ({exc})", where=str(path), fix="fix the line named") from None
+    return config_from_dict(data, path)
+
+
+def config_from_dict(data: dict[str, Any], path: Path | None = None) -> Config:
+    base = path.parent if path else Path.cwd()
+    where = str(path) if path else "config"
+
+    def folder(value: Any, key: str) -> Path:
+        if not isinstance(value, str):
+            raise ConfigError(f"[folders] {key} must be a path in quotes", where=where)
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else (base / p)
+
+    mosaiq = data.get("mosaiq", {})
+    folders = data.get("folders", {})
+    unknown = set(folders) - set(_FOLDER_KEYS)
+    if unknown:
+        raise ConfigError(f"[folders] has unknown key(s) {', '.join(sorted(unknown))}", where=where, fix=f"use {', '.join(_FOLDER_KEYS)}")
+    if "password" in mosaiq:
+        raise ConfigError("[mosaiq] must not hold a password", where=where, fix="set PLANCHECK_MOSAIQ_PASSWORD or store it in the keyring (see README)")
+    machines = {}
+    for entry in data.get("machines", []):
+        if "name" not in entry:
+            raise ConfigError("a [[machines]] entry has no name", where=where)
+        steps = tuple(float(x) for x in entry.get("dose_rate_steps", ()))
+        machines[entry["name"].upper()] = Machine(
+            name=entry["name"].upper(),
+            type=entry.get("type", "elekta").lower(),
+            icom_ip=entry.get("icom_ip", ""),
+            icom_port=int(entry.get("icom_port", 1706)),
+            max_gantry_speed_dps=float(entry.get("max_gantry_speed_dps", 6.0 if entry.get("type", "elekta").lower() == "elekta" else 4.8)),
+            max_dose_rate_mu_min=float(entry.get("max_dose_rate_mu_min", 600.0)),
+            dose_rate_steps=steps,
+        )
+    rules = data.get("rules", {})
+    known = {"mosaiq", "folders", "machines", "rules", "checks"}
+    return Config(
+        mosaiq_url=mosaiq.get("url", ""),
+        mosaiq_timeout_s=int(mosaiq.get("timeout_s", 30)),
+        dicom_dir=folder(folders["dicom"], "dicom") if "dicom" in folders else None,
+        monaco_dir=folder(folders["monaco"], "monaco") if "monaco" in folders else None,
+        icom_dir=folder(folders["icom"], "icom") if "icom" in folders else None,
+        pdf_dir=folder(folders["pdf"], "pdf") if "pdf" in folders else None,
+        escan_dir=folder(folders["escan"], "escan") if "escan" in folders else None,
+        output_dir=folder(folders["output"], "output") if "output" in folders else base / "plancheck-results",
+        rule_dirs=tuple(folder(p, "rules.dirs") for p in rules.get("dirs", [])),
+        machines=machines,
+        calc_algorithms=dict(data.get("checks", {}).get("calc_algorithms", {})),
+        path=path,
+        extra={k: v for k, v in data.items() if k not in known},
+    )
