@@ -6,9 +6,11 @@ Notebook API: ``plancheck.collect(patient_id)`` gives the collected
 conventions.
 """
 
-from plancheck.delivery.model import Delivery
-from plancheck.table import Param, ParamTable
-
 __version__ = "0.1.0"
 
-__all__ = ["Delivery", "Param", "ParamTable", "__version__"]
+from plancheck.api import check, check_table, collect  # noqa: E402
+from plancheck.checks.results import CheckResult, CheckRun, Status  # noqa: E402
+from plancheck.delivery.model import Delivery  # noqa: E402
+from plancheck.table import Param, ParamTable  # noqa: E402
+
+__all__ = ["CheckResult", "CheckRun", "Delivery", "Param", "ParamTable", "Status", "check", "check_table", "collect", "__version__"]

@@ -93,6 +93,7 @@ class ParamTable:
     rows: list[Param] = field(default_factory=list)
     deliveries: dict[tuple[str, str], "Delivery"] = field(default_factory=dict)
     source_errors: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     def add(self, *rows: Param) -> None:
         for row in rows:
@@ -109,7 +110,7 @@ class ParamTable:
         return len(self.rows)
 
     def copy(self) -> "ParamTable":
-        return ParamTable(list(self.rows), dict(self.deliveries), dict(self.source_errors))
+        return ParamTable(list(self.rows), dict(self.deliveries), dict(self.source_errors), list(self.warnings))
 
     def deepcopy(self) -> "ParamTable":
         return copy.deepcopy(self)

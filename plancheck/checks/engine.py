@@ -1,0 +1,60 @@
+"""Run every check a rule set declares for a check kind over a collected table."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from plancheck.checks.context import CheckContext
+from plancheck.checks.explicit import manual_result, run_check
+from plancheck.checks.implicit import implicit_checks
+from plancheck.checks.results import CheckResult, Status
+from plancheck.config import Config
+from plancheck.errors import RuleError
+from plancheck.rules.expr import ExprError
+from plancheck.rules.loader import RuleLibrary
+from plancheck.rules.model import RuleSet
+from plancheck.table import ParamTable
+
+
+def source_error_results(table: ParamTable) -> list[CheckResult]:
+    """A source that could not be read is itself a result: never silently missing."""
+    return [
+        CheckResult(id=f"source.{name}", name=f"{name} read", kind="explicit", status=Status.ERROR, message=message)
+        for name, message in table.source_errors.items()
+    ]
+
+
+def run_checks(table: ParamTable, rule_set: RuleSet, kind: str, config: Config | None = None, today: dt.datetime | None = None, patient_id: str = "") -> list[CheckResult]:
+    ctx = CheckContext(table, rule_set, config or Config(), today or dt.datetime.now(), patient_id)
+    results = source_error_results(table)
+    results += implicit_checks(table, rule_set.tolerances)
+    for check in rule_set.checks_for(kind):
+        results += run_check(check, ctx)
+    results += [manual_result(item) for item in rule_set.manual_for(kind)]
+    return results
+
+
+def select_rule_set(library: RuleLibrary, table: ParamTable, today: dt.datetime, name: str | None = None) -> RuleSet:
+    """The named set, or the most specific set whose ``match:`` holds for this plan."""
+    if name:
+        return library.get(name)
+    scored: list[tuple[int, RuleSet]] = []
+    for candidate in library.validate():
+        if candidate.match is None:
+            continue
+        scope = CheckContext(table, candidate, Config(), today).scope()
+        try:
+            if candidate.match.evaluate(scope):
+                scored.append((len(candidate.lineage), candidate))
+        except ExprError:
+            continue
+    if not scored:
+        return library.get("general")
+    depth = max(d for d, _ in scored)
+    best = [rs for d, rs in scored if d == depth]
+    if len(best) > 1:
+        raise RuleError(
+            f"more than one rule set fits this plan: {', '.join(rs.name for rs in best)}",
+            fix="pass --rules NAME, or make their `match:` expressions exclusive",
+        )
+    return best[0]

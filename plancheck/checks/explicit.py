@@ -1,0 +1,112 @@
+"""Explicit automatic checks declared in rule sets, and manual items.
+
+An expression check is evaluated once for the patient, or once per beam,
+delivery record or QCL task (``for_each``). Per-beam checks give one result per
+beam, so a warning names its beam; per-record checks give one result that lists
+the records at fault. A check never raises: what it cannot evaluate ends as
+``error`` with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from plancheck.checks.context import CheckContext
+from plancheck.checks.kinds import KINDS
+from plancheck.checks.results import CheckResult, Status, worst
+from plancheck.checks.scope import TableScope, treatment_beams
+from plancheck.rules.expr import ExprError, MissingValue
+from plancheck.rules.model import ManualItem, RuleCheck
+
+log = logging.getLogger(__name__)
+_FIELD = re.compile(r"\{(\w+)\}")
+
+
+def _format(template: str, scope: TableScope) -> str:
+    def one(match: re.Match[str]) -> str:
+        try:
+            value: Any = scope.lookup(match.group(1))
+        except ExprError:
+            return match.group(0)
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+    return _FIELD.sub(one, template)
+
+
+def _entities(check: RuleCheck, ctx: CheckContext) -> list[tuple[str, str, str]]:
+    """(beam, item, item_scope) for each evaluation of the check."""
+    table = ctx.table
+    match check.for_each:
+        case None:
+            return [("", "", "")]
+        case "treatment_beam":
+            return [(b, "", "") for b in treatment_beams(table)]
+        case "beam":
+            beams = next((table.beams(s) for s in ("mosaiq", "plan_pdf", "rtplan", "monaco_tel") if table.beams(s)), [])
+            return [(b, "", "") for b in beams]
+        case scope:
+            items = table.items(scope)
+            beam_of = {r.item: r.beam for r in table.select(scope=scope)}
+            return [(beam_of.get(i, ""), i, scope) for i in items]
+
+
+def _evaluate(check: RuleCheck, scope: TableScope) -> tuple[Status, str]:
+    try:
+        if check.when is not None and not check.when.evaluate(scope):
+            return Status.NOT_APPLICABLE, "does not apply"
+        assert check.expect is not None
+        ok = check.expect.evaluate(scope)
+    except MissingValue as exc:
+        return Status.ERROR, f"cannot check: {exc}"
+    except ExprError as exc:
+        return Status.ERROR, f"cannot evaluate {check.expect.text if check.expect else ''!r}: {exc}"
+    except Exception as exc:  # noqa: BLE001 - a check never stops the others; the reason is kept
+        log.debug("check %s failed to evaluate", check.id, exc_info=True)
+        return Status.ERROR, f"cannot evaluate: {exc.__class__.__name__}: {exc}"
+    if ok:
+        return Status.PASS, ""
+    text = _format(check.message, scope) if check.message else f"expected {check.expect.text}"
+    return (Status.WARN if check.level == "warn" else Status.FAIL), text
+
+
+def _result(check: RuleCheck, status: Status, message: str, beam: str = "", **details: Any) -> CheckResult:
+    return CheckResult(
+        id=check.id, name=check.name, kind="explicit", status=status, message=message, beam=beam,
+        details={"origin": check.origin, "reference": check.reference, **details},
+    )
+
+
+def run_expression(check: RuleCheck, ctx: CheckContext) -> list[CheckResult]:
+    entities = _entities(check, ctx)
+    if not entities:
+        return [_result(check, Status.NOT_APPLICABLE, f"no {check.for_each} records to check")]
+    outcomes = [(beam, item, *_evaluate(check, ctx.scope(beam, item, item_scope))) for beam, item, item_scope in entities]
+    if check.for_each in ("beam", "treatment_beam"):
+        return [_result(check, status, f"beam {beam}: {msg}" if msg else f"beam {beam}", beam) for beam, _, status, msg in outcomes]
+    if check.for_each is None:
+        _, _, status, msg = outcomes[0]
+        return [_result(check, status, msg)]
+    bad = [(item, status, msg) for _, item, status, msg in outcomes if status in (Status.FAIL, Status.WARN, Status.ERROR)]
+    status = worst([s for _, _, s, _ in outcomes])
+    if status == Status.NOT_APPLICABLE:
+        return [_result(check, status, f"no {check.for_each} record it applies to")]
+    checked = sum(1 for *_, s, _ in outcomes if s != Status.NOT_APPLICABLE)
+    message = "; ".join(f"{item}: {msg}" for item, _, msg in bad) if bad else f"{checked} {check.for_each} record(s) checked"
+    return [_result(check, status, message, items=[i for i, _, _ in bad])]
+
+
+def run_check(check: RuleCheck, ctx: CheckContext) -> list[CheckResult]:
+    """Run one explicit check of any kind; never raises."""
+    if check.type == "expression":
+        return run_expression(check, ctx)
+    try:
+        return KINDS[check.type](check, ctx)
+    except Exception as exc:  # noqa: BLE001 - a check never stops the others; the reason is kept
+        log.debug("check %s (%s) raised", check.id, check.type, exc_info=True)
+        return [_result(check, Status.ERROR, f"{check.type} could not run: {exc}")]
+
+
+def manual_result(item: ManualItem) -> CheckResult:
+    return CheckResult(id=item.id, name=item.text, kind="manual", status=Status.MANUAL, message="to tick by hand", details={"origin": item.origin})

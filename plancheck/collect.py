@@ -1,0 +1,67 @@
+"""Collect the patient's parameters from every configured source into one table.
+
+Sources are read in a fixed order (MOSAIQ first: it picks the plan when none is
+named). A source that fails records its error in the table and the others go on.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from plancheck.config import Config
+from plancheck.errors import PatientNotFound, SourceError
+from plancheck.sources import Reading, Request
+from plancheck.sources import rtplan
+from plancheck.table import ParamTable, SchemaError
+
+log = logging.getLogger(__name__)
+
+Reader = Callable[[Request], Reading | None]
+
+
+def readers() -> dict[str, Reader]:
+    """Every source, in reading order."""
+    from plancheck.sources.mosaiq import reader as mosaiq
+
+    return {"mosaiq": mosaiq.read, "rtplan": rtplan.read}
+
+
+def collect(patient_id: str, plan: str | None = None, config: Config | None = None, only: tuple[str, ...] = ()) -> ParamTable:
+    """The collected table for one patient (and plan); PatientNotFound when no source knows them."""
+    config = config or Config()
+    request = Request(str(patient_id).strip(), plan, config)
+    table = ParamTable()
+    not_found: dict[str, str] = {}
+    for name, read in readers().items():
+        if only and name not in only:
+            continue
+        try:
+            reading = read(request)
+        except PatientNotFound as exc:
+            not_found[name] = exc.message
+            continue
+        except SourceError as exc:
+            table.source_errors[name] = exc.message
+            continue
+        if reading is None:
+            continue
+        try:
+            table.extend(reading.rows)
+        except SchemaError as exc:
+            table.source_errors[name] = f"{name} produced a row outside the schema: {exc}"
+            continue
+        table.deliveries.update({(name, beam): d for beam, d in reading.deliveries.items()})
+        for warning in reading.warnings:
+            log.warning("%s: %s", name, warning)
+            table.warnings.append(f"{name}: {warning}")
+        if request.plan is None:
+            request.plan = table.value("plan_label", source=name, scope="prescription")
+    if not table.rows:
+        if not_found:
+            raise PatientNotFound("; ".join(not_found.values()), fix="check the patient ID as MOSAIQ shows it (IDA), with its leading zeros")
+        if table.source_errors:
+            raise SourceError("no source could be read: " + "; ".join(f"{k}: {v}" for k, v in table.source_errors.items()))
+        raise PatientNotFound(f"no source holds patient {patient_id!r}", fix="check the ID, and that plancheck.toml names your MOSAIQ and folders")
+    table.source_errors.update(not_found)
+    return table

@@ -1,0 +1,1 @@
+"""Rule sets in YAML, per treatment type, with inheritance by ``extends:``."""

@@ -1,0 +1,32 @@
+"""Shared fixtures: real RT Plans shipped inside pymedphys, and tables built from them."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pymedphys
+import pytest
+
+from plancheck.sources.rtplan import load, rows_from_dataset
+from plancheck.table import ParamTable
+
+PMP = Path(pymedphys.__file__).parent
+VMAT_PLAN = PMP / "_experimental/serviceplans/templates/vmat_example.dcm"
+STATIC_PLAN = PMP / "tests/dicom/data/rtplan/06MV_plan.dcm"
+
+
+def table_from_plan(path: Path, *, mirror_as: str | None = "mosaiq") -> ParamTable:
+    """The RT Plan's rows, and (for engine tests) the same rows as if a second source gave them."""
+    rows, deliveries, _ = rows_from_dataset(load(path), str(path))
+    table = ParamTable()
+    table.extend(rows)
+    if mirror_as:
+        table.extend(replace(r, source=mirror_as, provenance="mirror") for r in rows)
+    table.deliveries.update({("rtplan", b): d for b, d in deliveries.items()})
+    return table
+
+
+@pytest.fixture
+def vmat_table() -> ParamTable:
+    return table_from_plan(VMAT_PLAN)
