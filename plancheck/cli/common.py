@@ -1,0 +1,45 @@
+"""What the sub-commands share: loading config, and turning PlancheckErrors into one line and exit 2."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from plancheck.config import Config, load_config
+from plancheck.errors import PlancheckError
+
+F = TypeVar("F", bound=Callable[..., Any])
+err = Console(stderr=True)
+
+ConfigOption = typer.Option(None, "--config", "-c", help="plancheck.toml (default: ./plancheck.toml if present).", exists=False, dir_okay=False)
+
+
+def reports_errors(func: F) -> F:
+    """Print a PlancheckError as one clear line and exit with its code (2): never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except PlancheckError as exc:
+            err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def config_from(path: Path | None, mosaiq_url: str | None = None) -> Config:
+    from dataclasses import replace
+
+    config = load_config(path)
+    return replace(config, mosaiq_url=mosaiq_url) if mosaiq_url else config
+
+
+def setup_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
