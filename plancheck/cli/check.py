@@ -1,0 +1,69 @@
+"""`plancheck check PATIENT`: collect, check, print a summary, write HTML and JSON reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from plancheck.api import check_table
+from plancheck.cli.common import ConfigOption, config_from, reports_errors, setup_logging
+from plancheck.collect import collect
+from plancheck.report import render_terminal, write_all
+
+
+class Kind(str, Enum):
+    initial = "initial"
+    weekly = "weekly"
+    final = "final"
+
+
+class Format(str, Enum):
+    terminal = "terminal"
+    json = "json"
+
+
+def parse_today(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD") from None
+
+
+@reports_errors
+def check(
+    patient_id: str = typer.Argument(..., help="Patient ID as MOSAIQ shows it (IDA), e.g. 015112 or 00017R."),
+    plan: str = typer.Option(None, "--plan", "-p", help="Plan / site name; default: the current approved prescription."),
+    kind: Kind = typer.Option(Kind.initial, "--kind", "-k", help="initial (before first treatment), weekly, or final (end of course)."),
+    config: Path = ConfigOption,
+    mosaiq_url: str = typer.Option(None, "--mosaiq-url", help="Override [mosaiq] url, e.g. sqlite:///mosaiq.db or mssql+pymssql://user@host:1433/MOSAIQ."),
+    rules: str = typer.Option(None, "--rules", help="Rule set to use; default: chosen from the plan (see `plancheck rules list`)."),
+    fmt: Format = typer.Option(Format.terminal, "--format", "-f", help="terminal: summary on screen; json: the CheckRun on stdout."),
+    out: Path = typer.Option(None, "--out", "-o", help="Folder for the HTML/JSON/PDF reports (default: [folders] output)."),
+    today: str = typer.Option(None, "--today", help="Check as of this date (YYYY-MM-DD), for reproducible runs."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show every delivery and task record, and log what each source read."),
+) -> None:
+    """Check one patient's plan and chart across every configured source.
+
+    Exit code: 0 when every automatic check passes, 1 when any fails or errors,
+    2 on a usage, configuration or connection error.
+
+    Example: plancheck check 015112 --kind weekly --config plancheck-demo/plancheck.toml
+    """
+    setup_logging(verbose)
+    cfg = config_from(config, mosaiq_url)
+    table = collect(patient_id, plan, cfg)
+    run = check_table(table, patient_id=patient_id, kind=kind.value, config=cfg, rules=rules, today=parse_today(today))
+    paths = write_all(run, out or cfg.output_dir)
+    if fmt == Format.json:
+        typer.echo(run.to_json())
+    else:
+        console = Console()
+        render_terminal(run, console, verbose=verbose)
+        console.print("reports: " + ", ".join(str(p) for p in paths.values()), highlight=False, soft_wrap=True)
+    raise typer.Exit(run.exit_code)
