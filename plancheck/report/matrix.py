@@ -1,0 +1,38 @@
+"""The detection matrix of ``simulate auto`` as a terminal table and a one-file HTML page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from plancheck.simulate.auto import DetectionMatrix
+
+STYLE = {"caught": "green", "escaped": "bold red", "caught_unexpected": "blue", "skipped": "dim"}
+
+
+def render_matrix_terminal(m: DetectionMatrix, console: Console) -> None:
+    console.print(f"[bold]Detection matrix[/] for {escape(m.patient_id)} (rule set {m.rule_set}): {len(m.outcomes)} faults")
+    table = Table("fault", "kind", "outcome", "caught by", "expected")
+    for o in m.outcomes:
+        style = STYLE[o.outcome]
+        caught = ", ".join(f"[green]{c}[/]" if c in o.expected else f"[blue]{c}[/]" for c in o.caught_by)
+        table.add_row(o.id, o.kind, f"[{style}]{o.outcome.replace('_', ' ')}[/]", caught or (escape(o.reason) if o.reason else "-"), ", ".join(o.expected))
+    console.print(table)
+    counts = {k: len(m.by_outcome(k)) for k in STYLE}
+    console.print(
+        f"caught {counts['caught']}, [bold red]escaped {counts['escaped']}[/], caught only by other checks {counts['caught_unexpected']}, "
+        f"skipped {counts['skipped']}, false alarms on the clean case {len(m.false_alarms)}"
+    )
+    for a in m.false_alarms:
+        console.print(f"[red]false alarm[/] {a['kind']} {a['id']} {a['beam']}: {escape(a['message'])}")
+
+
+def write_matrix_html(m: DetectionMatrix, path: Path) -> Path:
+    env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html", "j2"]))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(env.get_template("matrix.html.j2").render(m=m), encoding="utf-8")
+    return path
