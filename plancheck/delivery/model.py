@@ -87,6 +87,26 @@ class Delivery:
             np.concatenate([d.jaw for d in deliveries]),
         )
 
+    @classmethod
+    def from_banks(
+        cls,
+        mu: Any,
+        gantry_iec: Any,
+        collimator_iec: Any,
+        bank_a_mm: Any,
+        bank_b_mm: Any,
+        y1_mm: Any,
+        y2_mm: Any,
+    ) -> "Delivery":
+        """From planning-system conventions (IEC angles, leaf banks A and B in leaf order,
+        signed Y1/Y2 jaws in mm, as DICOM and MOSAIQ hold them) to pymedphys' conventions."""
+        from plancheck.sources.normalise import bipolar
+
+        a, b = np.atleast_2d(np.asarray(bank_a_mm, dtype=float)), np.atleast_2d(np.asarray(bank_b_mm, dtype=float))
+        mlc = np.stack([b[:, ::-1], -a[:, ::-1]], axis=2)
+        jaw = np.stack([np.asarray(y2_mm, dtype=float), -np.asarray(y1_mm, dtype=float)], axis=1)
+        return cls(np.asarray(mu, dtype=float), bipolar(gantry_iec), bipolar(collimator_iec), mlc, jaw)
+
     # ---- pymedphys interop ----------------------------------------------
     def to_pymedphys(self) -> Any:
         import pymedphys

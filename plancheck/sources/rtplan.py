@@ -12,7 +12,7 @@ from pydicom.errors import InvalidDicomError
 from plancheck.delivery.model import Delivery
 from plancheck.errors import SourceError
 from plancheck.sources import Reading, Request
-from plancheck.sources.normalise import angle_iec, bipolar, energy, gantry_direction, modality
+from plancheck.sources.normalise import angle_iec, energy, gantry_direction, modality
 from plancheck.table import Param
 
 SOURCE = "rtplan"
@@ -214,17 +214,11 @@ def _delivery(beam: pydicom.Dataset, cps: Any, meterset: float, gantry: list[flo
     if mlc_positions is None or jaws_y is None:
         return None
     n_pairs = len(mlc_positions[0]) // 2
-    mlc_a = np.array([p[:n_pairs] for p in mlc_positions])
-    mlc_b = np.array([p[n_pairs:] for p in mlc_positions])
-    # pymedphys' convention: column 0 = bank B, column 1 = -bank A, leaves in reverse order
-    mlc = np.stack([mlc_b[:, ::-1], -mlc_a[:, ::-1]], axis=2)
+    leaves = np.array(mlc_positions)
     jy = np.array(jaws_y)
-    jaw = np.stack([jy[:, 1], -jy[:, 0]], axis=1)
     weights = np.array([float(cp.CumulativeMetersetWeight) for cp in cps])
     final = float(beam.get("FinalCumulativeMetersetWeight", weights[-1]) or weights[-1])
-    mu = meterset * weights / final
-    return Delivery(mu, bipolar(gantry), bipolar(coll), mlc, jaw)
-
+    return Delivery.from_banks(meterset * weights / final, gantry, coll, leaves[:, :n_pairs], leaves[:, n_pairs:], jy[:, 0], jy[:, 1])
 
 def delivery_from_rtplan(path_or_dataset: str | Path | pydicom.Dataset, beam: str | int | None = None) -> Delivery:
     """The control points of one beam (by BeamName or BeamNumber), or all treatment beams merged."""

@@ -1,0 +1,132 @@
+"""The MOSAIQ source on the demo database: queries, round trips, control points, bad inputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pymedphys
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.dialects import mssql
+
+from plancheck.collect import collect
+from plancheck.config import Config
+from plancheck.delivery.model import Delivery
+from plancheck.demo.mosaiq_db import PATIENTS, build_demo_mosaiq
+from plancheck.errors import ConnectionFailed, PatientNotFound, SourceError
+from plancheck.sources.mosaiq import queries
+from plancheck.sources.mosaiq.connect import Mosaiq, ReadOnlyViolation
+from plancheck.sources.mosaiq.reader import read_patient
+from plancheck.sources.mosaiq.schema import metadata
+
+
+@pytest.fixture(scope="module")
+def clinic(tmp_path_factory: pytest.TempPathFactory):
+    return build_demo_mosaiq(tmp_path_factory.mktemp("demo"))
+
+
+def test_every_query_compiles_for_sql_server() -> None:
+    args = {queries.ident: ("015112",), queries.fields: (1, 2), queries.field_points: ([1, 2, 3],), queries.dose_history: (1, 2)}
+    for make in queries.ALL:
+        sql = str(make(*args.get(make, (1,))).compile(dialect=mssql.dialect()))
+        assert sql.startswith("SELECT")
+    assert "[Index]" in str(queries.field_points([1]).compile(dialect=mssql.dialect()))
+
+
+def test_one_query_per_table_per_patient(clinic) -> None:
+    db = Mosaiq(clinic.url)
+    reading = read_patient(db, "015112", None)
+    assert db.round_trips <= len(queries.ALL) - 1  # documents are read by the PDF source
+    assert reading.deliveries and not reading.warnings
+
+
+@pytest.mark.parametrize("patient_id", ["015112", "020304", "030405"])
+def test_control_points_equal_pymedphys_from_the_same_rt_plan(clinic, patient_id: str) -> None:
+    reading = read_patient(Mosaiq(clinic.url), patient_id, None)
+    ds = pydicom.dcmread(clinic.rt_plans[patient_id])
+    for beam in ds.BeamSequence:
+        ours = reading.deliveries[str(beam.BeamName)]
+        theirs = Delivery.from_dicom(ds, str(beam.BeamName))  # our reader equals pymedphys (tests/test_rtplan.py)
+        assert np.allclose(ours.mlc, np.round(theirs.mlc, 1), atol=1e-6)  # MOSAIQ keeps 0.01 cm
+        assert np.allclose(ours.jaw, theirs.jaw, atol=1e-6)
+        assert np.allclose(ours.gantry, theirs.gantry, atol=1e-6) and np.allclose(ours.collimator, theirs.collimator, atol=1e-6)
+        assert np.allclose(ours.mu, theirs.mu, atol=0.01)  # MOSAIQ stores the meterset to 0.01 MU
+
+
+def test_whole_plan_equals_pymedphys_directly(clinic) -> None:
+    reading = read_patient(Mosaiq(clinic.url), "015112", None)
+    merged = Delivery.merge(*reading.deliveries.values())
+    theirs = pymedphys.Delivery.from_dicom(pydicom.dcmread(clinic.rt_plans["015112"]), fraction_group_number=1)
+    assert np.allclose(merged.mlc, np.round(np.asarray(theirs.mlc), 1), atol=1e-6)
+    assert np.allclose(merged.mu, np.asarray(theirs.mu), atol=0.01)
+
+
+def test_clean_patient_agrees_with_rt_plan_and_errors_differ_where_planted(clinic) -> None:
+    cfg = Config(mosaiq_url=clinic.url, dicom_dir=clinic.dicom_dir)
+
+    def disagreements(pid: str) -> set[tuple[str, str]]:
+        t = collect(pid, None, cfg)
+        out = set()
+        for r in t.select(source="rtplan"):
+            m = t.value(r.param, source="mosaiq", beam=r.beam, scope=r.scope)
+            if m is not None and r.param not in ("plan_approved",) and (
+                (isinstance(m, float) and abs(m - float(r.value)) > 0.01) or (not isinstance(m, float) and m != r.value)
+            ):
+                out.add((r.beam, r.param))
+        return out
+
+    assert disagreements("015112") == set()
+    assert disagreements("00017R") == {("", "birth_date"), ("1-1", "gantry_start"), ("1-2", "mu"), ("1-2", "energy")}
+
+
+def test_unknown_patient(clinic) -> None:
+    with pytest.raises(PatientNotFound, match="'999999'"):
+        read_patient(Mosaiq(clinic.url), "999999", None)
+
+
+def test_patient_without_approved_prescription_is_still_read(clinic) -> None:
+    rows = {r.param: r.value for r in read_patient(Mosaiq(clinic.url), "00017R", None).rows if r.scope == "prescription"}
+    assert rows["rx_approved"] is False and rows["rx_status"] == "pending"
+
+
+def test_beam_without_control_points_warns_and_keeps_other_rows(clinic, tmp_path: Path) -> None:
+    db_path = tmp_path / "copy.db"
+    db_path.write_bytes(clinic.database.read_bytes())
+    engine = create_engine(f"sqlite:///{db_path}")
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM TxFieldPoint WHERE FLD_ID = (SELECT FLD_ID FROM TxField WHERE Field_Label LIKE '1-2%' AND Pat_ID1 = 10001)"))
+    reading = read_patient(Mosaiq(f"sqlite:///{db_path}"), "015112", None)
+    assert any("1-2" in w and "no control points" in w for w in reading.warnings)
+    assert "1-1" in reading.deliveries and "1-2" not in reading.deliveries
+    assert any(r.beam == "1-2" and r.param == "mu" for r in reading.rows)
+
+
+def test_unreachable_database_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLANCHECK_MOSAIQ_PASSWORD", "s3cret-Pa55")
+    db = Mosaiq("mssql+pymssql://HOSP%5Cphysicist@127.0.0.1:1/MOSAIQ", timeout_s=2)
+    with pytest.raises(ConnectionFailed) as info:
+        db.rows(queries.ident("015112"))
+    assert "s3cret" not in info.value.message and "127.0.0.1" in info.value.message and "\n" not in info.value.message
+    with pytest.raises(ConnectionFailed, match="not found"):
+        Mosaiq("sqlite:////nonexistent/mosaiq.db")
+
+
+def test_only_select_is_sent(clinic) -> None:
+    db = Mosaiq(clinic.url)
+    with pytest.raises(ReadOnlyViolation), db.engine.connect() as conn:
+        conn.execute(text("DELETE FROM Patient"))
+    with pytest.raises(ReadOnlyViolation):
+        db.rows(metadata.tables["Patient"].insert().values(Pat_ID1=1))  # type: ignore[arg-type]
+    with db.engine.connect() as conn:  # and the file itself is opened read-only, below the guard
+        with pytest.raises(Exception, match="readonly"):
+            conn.connection.driver_connection.execute("DELETE FROM Patient")
+
+
+def test_demo_database_is_deterministic(tmp_path: Path) -> None:
+    a, b = build_demo_mosaiq(tmp_path / "a"), build_demo_mosaiq(tmp_path / "b")
+    dump = lambda c: [tuple(r) for t in sorted(metadata.tables) for r in create_engine(c.url).connect().execute(text(f'SELECT * FROM "{t}" ORDER BY 1'))]  # noqa: E731
+    assert dump(a) == dump(b)
+    assert a.rt_plans["015112"].read_bytes() == b.rt_plans["015112"].read_bytes()
+    assert {p.patient_id for p in PATIENTS} == {"015112", "00017R", "020304", "030405"}
