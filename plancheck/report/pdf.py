@@ -29,6 +29,8 @@ COLOURS = {  # text colour, row fill
     Status.NOT_APPLICABLE: ((107, 107, 107), None),
     Status.MANUAL: ((11, 83, 148), None),
 }
+ROW_FILLED = (Status.FAIL, Status.ERROR, Status.WARN)
+CONTINUED = (170, 174, 180)  # a beam label repeated on its beam's later rows
 HEAD = FontFace(emphasis="BOLD", fill_color=(232, 235, 239), color=INK)
 
 
@@ -200,14 +202,24 @@ def _manual(pdf: ChartCheckPDF, view: ReportView) -> None:
 
 
 def _param_table(pdf: ChartCheckPDF, rows: list[ParamRow], sources: list[str], *, with_beam: bool) -> None:
+    """Sources as columns; the beam label is written once per beam (greyed on its other rows)."""
+    pdf.set_font(FONT, "", 7.5)
+
+    def fit(texts: list[str], low: float, high: float) -> float:
+        return min(max(max((pdf.get_string_width(t) for t in texts), default=0.0) + 5.0, low), high)
+
     lead = ["Beam", "Parameter"] if with_beam else ["Parameter"]
-    lead_w = [15.0, 34.0] if with_beam else [44.0]
-    agree_w = 17.0
+    lead_w = [fit([r.beam for r in rows], 11, 32)] if with_beam else []
+    lead_w.append(fit([r.label for r in rows], 24, 38))
+    agree_w = 15.0
     source_w = (pdf.epw - sum(lead_w) - agree_w) / max(len(sources), 1)
     body = []
-    for row in rows:
-        cells = ([row.beam] if with_beam else []) + [row.label, *(row.values.get(s, "") for s in sources)]
-        body.append((row.status, cells + [_status(row.status) if row.status else ""]))
+    for i, row in enumerate(rows):
+        beam: list[str | tuple[str, tuple[int, int, int]]] = []
+        if with_beam:
+            first = i == 0 or rows[i - 1].beam != row.beam
+            beam = [row.beam if first or row.status in ROW_FILLED else (row.beam, CONTINUED)]
+        body.append((row.status, [*beam, row.label, *(row.values.get(s, "") for s in sources), _status(row.status)]))
     widths = (*lead_w, *[source_w] * len(sources), agree_w)
     _table(pdf, lead + sources + ["Agree"], body, widths=widths, status_col=len(widths) - 1, mono=range(len(lead), len(lead) + len(sources)))
 
@@ -216,13 +228,16 @@ def _param_table(pdf: ChartCheckPDF, rows: list[ParamRow], sources: list[str], *
 def _table(
     pdf: ChartCheckPDF,
     headings: list[str],
-    rows: list[tuple[Status | None, list[str]]],
+    rows: list[tuple[Status | None, list[str | tuple[str, tuple[int, int, int]]]]],
     *,
     widths: Sequence[float],
     status_col: int = 0,
     mono: range = range(0),
 ) -> None:
-    """A table with repeated headings; rows with a failing/warning status are filled and coloured."""
+    """A table with repeated headings; rows with a failing/warning status are filled and coloured.
+
+    A cell is text, or (text, colour) to colour it apart from its row.
+    """
     pdf.set_font(FONT, "", 7.5)
     pdf.set_draw_color(*LINE)
     with pdf.table(
@@ -234,6 +249,7 @@ def _table(
         borders_layout="HORIZONTAL_LINES",
         padding=(0.8, 1.2),
         align="LEFT",
+        v_align="TOP",
     ) as table:
         head = table.row()
         for text in headings:
@@ -241,8 +257,9 @@ def _table(
         for status, cells in rows:
             colour, fill = COLOURS.get(status, (INK, None)) if status else (INK, None)
             row = table.row()
-            for i, text in enumerate(cells):
+            for i, cell in enumerate(cells):
                 text_colour = colour if (fill or i == status_col) else INK
+                text, text_colour = cell if isinstance(cell, tuple) else (cell, text_colour)
                 row.cell(text, style=FontFace(family=MONO if i in mono else None, color=text_colour, fill_color=fill or WHITE))
     pdf.ln(2)
 

@@ -84,10 +84,11 @@ def _header(view: ReportView) -> Panel:
 
 
 def _param_table(title: str, rows: list[ParamRow], sources: list[str], *, with_beam: bool) -> Table:
-    table = Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=False)
+    table = Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1), collapse_padding=True)
+    # no min_width: Rich crops the last column (the status) when minimums overrun the width
     if with_beam:
-        table.add_column("Beam", no_wrap=True, max_width=12)
-    table.add_column("Parameter", overflow="fold")
+        table.add_column("Beam", overflow="fold", max_width=12)
+    table.add_column("Parameter", no_wrap=True)
     for source in sources:
         table.add_column(source, overflow="fold")
     table.add_column("Agree", no_wrap=True)
