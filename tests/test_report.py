@@ -286,3 +286,32 @@ def test_report_of_a_real_rt_plan(tmp_path: Path) -> None:
     assert f"beam {changed[0]}: gantry_start: differs by 5 deg" in text
     pages = pdf_pages(write_pdf(run, tmp_path / "real.pdf"))
     assert "agree.gantry_start" in "\n".join(pages)
+
+
+# ---- the `plancheck report` command -------------------------------------------------
+def test_cli_shows_and_rewrites_a_saved_run(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from plancheck.cli.main import app
+
+    saved = write_json(sample_run(), tmp_path / "run.json")
+    runner = CliRunner()
+    shown = runner.invoke(app, ["report", "show", str(saved)])
+    assert shown.exit_code == 1  # the run failed: a script can tell
+    assert "FAIL: 4 checks failed" in shown.output and "mu (MU)" in shown.output
+    written = runner.invoke(app, ["report", "write", str(saved), "--out", str(tmp_path / "out")])
+    assert written.exit_code == 0, written.output
+    assert (tmp_path / "out" / PATIENT_ID / "20240501_140309_initial.pdf").is_file()
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    failed = runner.invoke(app, ["report", "write", str(bad), "--format", "pdf", "--out", str(tmp_path / "x.pdf")])
+    assert failed.exit_code == 2 and "not a plancheck run" in failed.output
+
+
+def test_pdf_warns_when_the_patient_name_cannot_be_drawn(tmp_path: Path) -> None:
+    run = sample_run()
+    run.table.rows = [r for r in run.table.rows if r.param != "patient_name"]
+    run.table.add(Param("patient", "", "patient_name", "王^小明", "", "mosaiq", "Patient"))
+    text = "\n".join(pdf_pages(write_pdf(run, tmp_path / "cjk.pdf")))
+    assert "cannot draw (U+738B U+5C0F U+660E)" in text.replace("\n", " ")
+    assert "confirm the patient against MOSAIQ" in text.replace("\n", " ")

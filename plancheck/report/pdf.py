@@ -8,6 +8,7 @@ Every page names the patient (ID and name) and the run date and is numbered
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from fpdf.fonts import FontFace
 from plancheck.checks.results import CheckResult, CheckRun, Status
 from plancheck.report.view import LABELS, SYMBOLS, ParamRow, ReportError, ReportView, build_view, created_text, figure_path
 
+logger = logging.getLogger(__name__)
 FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 FONT, MONO = "DejaVu", "DejaVuMono"
 INK, MUTED, LINE, WHITE = (29, 31, 33), (95, 99, 104), (190, 194, 200), (255, 255, 255)
@@ -31,6 +33,7 @@ COLOURS = {  # text colour, row fill
 }
 ROW_FILLED = (Status.FAIL, Status.ERROR, Status.WARN)
 CONTINUED = (170, 174, 180)  # a beam label repeated on its beam's later rows
+CHARS_PER_MM, MAX_CELL_LINES = 0.75, 36  # at 7.5 pt: a row stays well under a page
 HEAD = FontFace(emphasis="BOLD", fill_color=(232, 235, 239), color=INK)
 
 
@@ -40,7 +43,7 @@ class ChartCheckPDF(FPDF):
     def __init__(self, view: ReportView) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         self.view = view
-        for style, suffix in (("", ""), ("B", "-Bold"), ("I", "-Oblique")):
+        for style, suffix in (("", ""), ("B", "-Bold")):
             self.add_font(FONT, style, FONT_DIR / f"DejaVuSans{suffix}.ttf")
         self.add_font(MONO, "", FONT_DIR / "DejaVuSansMono.ttf")
         self.set_margins(14, 24, 14)
@@ -123,6 +126,11 @@ def _overview(pdf: ChartCheckPDF, view: ReportView) -> None:
         _fact(pdf, label, value)
     for source, message in view.source_errors.items():
         _fact(pdf, "Source error", f"{source}: {message}", colour=COLOURS[Status.FAIL][0])
+    lacking = missing_glyphs(pdf, run.patient_id + view.patient_name)
+    if lacking:
+        note = f"the patient ID or name holds characters this PDF's font cannot draw ({' '.join(f'U+{ord(c):04X}' for c in lacking)}): confirm the patient against MOSAIQ or the HTML report"
+        logger.warning("chart-check PDF of %s: %s", run.patient_id, note)
+        _fact(pdf, "Warning", note, colour=COLOURS[Status.FAIL][0])
     pdf.ln(2)
     _summary_box(pdf, view)
     if view.notices:
@@ -260,7 +268,7 @@ def _table(
             for i, cell in enumerate(cells):
                 text_colour = colour if (fill or i == status_col) else INK
                 text, text_colour = cell if isinstance(cell, tuple) else (cell, text_colour)
-                row.cell(text, style=FontFace(family=MONO if i in mono else None, color=text_colour, fill_color=fill or WHITE))
+                row.cell(_clip(text, widths[i]), style=FontFace(family=MONO if i in mono else None, color=text_colour, fill_color=fill or WHITE))
     pdf.ln(2)
 
 
@@ -308,6 +316,18 @@ def _figures(pdf: ChartCheckPDF, result: CheckResult, figure_dirs: tuple[Path, .
         except Exception as exc:  # noqa: BLE001 - a bad image is noted in the report, never fatal
             _line(pdf, f"figure {name} could not be embedded ({exc.__class__.__name__})", size=8, colour=MUTED)
         pdf.ln(2)
+
+
+def _clip(text: str, width_mm: float) -> str:
+    """Cut text that would make a row taller than a page (fpdf2 cannot split a row)."""
+    limit = max(int(width_mm * CHARS_PER_MM * MAX_CELL_LINES), 40)
+    return text if len(text) <= limit else text[: limit - 40].rstrip() + " … (cut: full text in the HTML report)"
+
+
+def missing_glyphs(pdf: FPDF, text: str) -> str:
+    """The characters of ``text`` the body font has no glyph for (they would print as nothing)."""
+    cmap = pdf.fonts[FONT.lower()].cmap
+    return "".join(dict.fromkeys(c for c in text if not c.isspace() and ord(c) not in cmap))
 
 
 def _status(status: Status | None) -> str:
