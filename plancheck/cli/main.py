@@ -5,7 +5,8 @@ from __future__ import annotations
 import typer
 
 from plancheck import __version__
-from plancheck.cli import rules
+from plancheck.cli import baseline, report, rules, simulate
+from plancheck.cli.check import check
 
 app = typer.Typer(
     name="plancheck",
@@ -21,8 +22,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-
+app.command()(check)
 app.add_typer(rules.app, name="rules")
+app.add_typer(simulate.app, name="simulate")
+app.add_typer(baseline.app, name="baseline")
+app.add_typer(report.app, name="report")
 
 
 @app.command()

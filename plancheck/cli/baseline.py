@@ -1,0 +1,39 @@
+"""`plancheck baseline`: keep the collected table as read today; after an upgrade, show what reads differently."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from plancheck import __version__
+from plancheck.cli.common import ConfigOption, config_from, reports_errors
+from plancheck.collect import collect
+from plancheck.simulate.baseline import compare_baseline, save_baseline
+
+app = typer.Typer(help="Readout baselines: catch readout changes after an upgrade.\n\nExample: plancheck baseline save 015112 --dir baselines/", no_args_is_help=True)
+out = Console()
+DirOption = typer.Option(..., "--dir", "-d", help="Folder holding the baselines.")
+
+
+@app.command()
+@reports_errors
+def save(patient_id: str = typer.Argument(...), folder: Path = DirOption, plan: str = typer.Option(None, "--plan"), config: Path = ConfigOption) -> None:
+    """Save the patient's collected table as this version of plancheck reads it."""
+    path = save_baseline(collect(patient_id, plan, config_from(config)), folder, patient_id, __version__)
+    out.print(f"saved {path}", highlight=False)
+
+
+@app.command()
+@reports_errors
+def compare(patient_id: str = typer.Argument(...), folder: Path = DirOption, plan: str = typer.Option(None, "--plan"), config: Path = ConfigOption) -> None:
+    """Show every value that reads differently from the saved baseline (exit 1 if any)."""
+    version, diffs = compare_baseline(collect(patient_id, plan, config_from(config)), folder, patient_id)
+    for d in diffs:
+        source, scope, beam, item, param = d.key
+        where = " ".join(x for x in (source, scope, beam, item) if x)
+        out.print(f"{d.what:8} {escape(where)} {param}: {escape(repr(d.before))} -> {escape(repr(d.after))}", highlight=False)
+    out.print(f"{len(diffs)} difference(s) against the baseline saved by plancheck {version} (now {__version__})")
+    raise typer.Exit(1 if diffs else 0)

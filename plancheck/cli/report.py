@@ -1,0 +1,63 @@
+"""``plancheck report``: show or re-draw a saved run (the .json `plancheck check` writes), no re-check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from plancheck.errors import PlancheckError
+from plancheck.report import RENDERERS, load_run, render, render_terminal, write_all
+
+app = typer.Typer(
+    help=(
+        "Show or re-draw a saved check run as terminal text, HTML, PDF or JSON.\n\n"
+        "Reports are views of the saved run: nothing is read from MOSAIQ again and no check "
+        "is re-run.\n\n"
+        "Example: plancheck report show results/PC-0042/20240501_140309_initial.json"
+    ),
+    no_args_is_help=True,
+)
+
+RUN_ARG = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="A run saved by `plancheck check` (.json).")
+
+
+@app.command()
+def show(run_file: Path = RUN_ARG, verbose: bool = typer.Option(False, "--verbose", "-v", help="Also list delivery records, QCL tasks and every cross-source comparison.")) -> None:
+    """Print a saved run in the terminal.
+
+    Example: plancheck report show results/PC-0042/20240501_140309_initial.json --verbose
+    """
+    try:
+        run = load_run(run_file)
+    except PlancheckError as exc:
+        _fail(exc)
+    render_terminal(run, verbose=verbose)
+    raise typer.Exit(run.exit_code)
+
+
+@app.command()
+def write(
+    run_file: Path = RUN_ARG,
+    fmt: str = typer.Option("all", "--format", "-f", help=f"One of {', '.join(RENDERERS)}, or all (HTML, JSON and PDF)."),
+    out: Path = typer.Option(..., "--out", "-o", help="File to write; with --format all, the folder to file the run under <patient>/<time>_<kind>.*"),
+) -> None:
+    """Write a saved run as HTML, PDF, JSON or plain text.
+
+    Example: plancheck report write run.json --format pdf --out chart-check.pdf
+    """
+    try:
+        run = load_run(run_file)
+        paths = list(write_all(run, out).values()) if fmt.lower() == "all" else [render(run, fmt, out)]
+    except PlancheckError as exc:
+        _fail(exc)
+    for path in paths:
+        typer.echo(str(path))
+
+
+def _fail(exc: PlancheckError) -> NoReturn:
+    Console(stderr=True).print(Text.assemble(("error: ", "bold red"), exc.message), highlight=False)
+    raise typer.Exit(exc.exit_code)

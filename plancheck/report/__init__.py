@@ -1,0 +1,74 @@
+"""Reports: views of a CheckRun (terminal, HTML, PDF, JSON); none of them re-runs a check.
+
+``render(run, fmt, path)`` draws one format; ``write_all(run, out_dir)`` files the
+HTML, JSON and PDF of a run as ``<out_dir>/<patient_id>/<YYYYMMDD_HHMMSS>_<kind>.*``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from rich.console import Console
+
+from plancheck.checks.results import CheckRun
+from plancheck.report.html import write_html
+from plancheck.report.json import load_run, write_json
+from plancheck.report.pdf import write_pdf
+from plancheck.report.terminal import render_terminal
+from plancheck.report.view import ReportError, created_stamp, safe_name
+
+FILE_FORMATS = ("html", "json", "pdf")
+
+
+def _terminal(run: CheckRun, path: Path | None) -> Path | None:
+    """To stdout; with a path, the same report as plain text in that file."""
+    if path is None:
+        render_terminal(run)
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as handle:
+        render_terminal(run, Console(file=handle, width=100, force_terminal=False, no_color=True))
+    return path
+
+
+def _file(writer: Callable[[CheckRun, Path], Path], fmt: str) -> Callable[[CheckRun, Path | None], Path]:
+    def write(run: CheckRun, path: Path | None) -> Path:
+        if path is None:
+            raise ReportError(f"the {fmt} report needs a file to write to", fix=f"pass a path, e.g. report.{fmt}")
+        return writer(run, path)
+
+    return write
+
+
+RENDERERS: dict[str, Callable[[CheckRun, Path | None], Path | None]] = {
+    "terminal": _terminal,
+    "html": _file(write_html, "html"),
+    "pdf": _file(write_pdf, "pdf"),
+    "json": _file(write_json, "json"),
+}
+
+
+def render(run: CheckRun, fmt: str, path: str | Path | None = None) -> Path | None:
+    """Draw ``run`` in format ``fmt`` (terminal, html, pdf, json); returns the file written, if any."""
+    try:
+        renderer = RENDERERS[fmt.lower()]
+    except KeyError:
+        raise ReportError(f"unknown report format {fmt!r}", fix=f"use one of {', '.join(RENDERERS)}") from None
+    return renderer(run, Path(path) if path is not None else None)
+
+
+def report_paths(run: CheckRun, out_dir: str | Path) -> dict[str, Path]:
+    """Where :func:`write_all` files a run: ``<out_dir>/<patient_id>/<YYYYMMDD_HHMMSS>_<kind>.<fmt>``."""
+    stem = f"{created_stamp(run)}_{safe_name(run.check_kind)}"
+    folder = Path(out_dir) / safe_name(run.patient_id)
+    return {fmt: folder / f"{stem}.{fmt}" for fmt in FILE_FORMATS}
+
+
+def write_all(run: CheckRun, out_dir: str | Path) -> dict[str, Path]:
+    """Write the JSON (first, so the data is kept whatever happens), HTML and PDF of ``run``."""
+    paths = report_paths(run, out_dir)
+    return {"json": write_json(run, paths["json"]), "html": write_html(run, paths["html"]), "pdf": write_pdf(run, paths["pdf"])}
+
+
+__all__ = ["RENDERERS", "ReportError", "load_run", "render", "render_terminal", "report_paths", "write_all", "write_html", "write_json", "write_pdf"]

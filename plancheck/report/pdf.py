@@ -1,0 +1,342 @@
+"""The run as a chart-check PDF for MOSAIQ's eSCAN: A4 portrait, a real text layer, one header per page.
+
+Every page names the patient (ID and name) and the run date and is numbered
+"page X of Y", so a page filed on its own still says whose it is. DejaVu fonts
+(shipped with matplotlib) carry any patient name and the status symbols.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+
+from plancheck.checks.results import CheckResult, CheckRun, Status
+from plancheck.report.view import LABELS, SYMBOLS, ParamRow, ReportError, ReportView, build_view, created_text, figure_path
+
+logger = logging.getLogger(__name__)
+FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+FONT, MONO = "DejaVu", "DejaVuMono"
+INK, MUTED, LINE, WHITE = (29, 31, 33), (95, 99, 104), (190, 194, 200), (255, 255, 255)
+COLOURS = {  # text colour, row fill
+    Status.FAIL: ((179, 0, 27), (253, 228, 230)),
+    Status.ERROR: ((142, 27, 142), (247, 227, 247)),
+    Status.WARN: ((138, 90, 0), (255, 243, 205)),
+    Status.PASS: ((27, 110, 46), None),
+    Status.NOT_APPLICABLE: ((107, 107, 107), None),
+    Status.MANUAL: ((11, 83, 148), None),
+}
+ROW_FILLED = (Status.FAIL, Status.ERROR, Status.WARN)
+CONTINUED = (170, 174, 180)  # a beam label repeated on its beam's later rows
+CHARS_PER_MM, MAX_CELL_LINES = 0.75, 36  # at 7.5 pt: a row stays well under a page
+HEAD = FontFace(emphasis="BOLD", fill_color=(232, 235, 239), color=INK)
+
+
+class ChartCheckPDF(FPDF):
+    """FPDF with the chart-check page header and footer."""
+
+    def __init__(self, view: ReportView) -> None:
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self.view = view
+        for style, suffix in (("", ""), ("B", "-Bold")):
+            self.add_font(FONT, style, FONT_DIR / f"DejaVuSans{suffix}.ttf")
+        self.add_font(MONO, "", FONT_DIR / "DejaVuSansMono.ttf")
+        self.set_margins(14, 24, 14)
+        self.set_auto_page_break(True, margin=16)
+        self.alias_nb_pages()
+
+    def header(self) -> None:
+        run = self.view.run
+        self.set_y(9)
+        self.set_font(FONT, "B", 10)
+        self.set_text_color(*INK)
+        who = f"{run.patient_id}   {self.view.patient_name}".strip()
+        self.cell(self.epw * 0.6, 5, who, new_x="RIGHT", new_y="TOP")
+        self.set_font(FONT, "", 9)
+        self.cell(self.epw * 0.4, 5, f"Chart check ({run.check_kind}) · {created_text(run)}", align="R", new_x="LMARGIN", new_y="NEXT")
+        self.set_font(FONT, "", 8)
+        self.set_text_color(*MUTED)
+        self.cell(0, 4, f"plan {run.plan or '(all plans)'} · rule set {run.rule_set}", new_x="LMARGIN", new_y="NEXT")
+        self.set_draw_color(*LINE)
+        self.line(self.l_margin, self.get_y() + 1, self.w - self.r_margin, self.get_y() + 1)
+        self.set_y(24)
+        self.set_text_color(*INK)
+
+    def footer(self) -> None:
+        self.set_y(-11)
+        self.set_font(FONT, "", 8)
+        self.set_text_color(*MUTED)
+        self.cell(self.epw / 2, 5, f"plancheck {self.view.run.version} · {self.view.run.patient_id}")
+        self.cell(self.epw / 2, 5, f"page {self.page_no()} of {{nb}}", align="R")
+
+
+def write_pdf(run: CheckRun, path: str | Path) -> Path:
+    """Write the chart-check PDF to ``path`` (folders made as needed) and return the path."""
+    path = Path(path)
+    view = build_view(run)
+    pdf = ChartCheckPDF(view)
+    pdf.set_title(f"plancheck {run.check_kind} check {run.patient_id}")
+    pdf.set_author("plancheck")
+    pdf.set_subject(f"Chart check of patient {run.patient_id}, plan {run.plan}")
+    pdf.set_creator(f"plancheck {run.version}")
+    created = _created(run)
+    if created is not None:
+        pdf.set_creation_date(created)
+    pdf.add_page()
+    _overview(pdf, view)
+    _failing(pdf, view, figure_dirs=(path.parent,))
+    if view.plan_rows:
+        _heading(pdf, "Patient and prescription")
+        _param_table(pdf, view.plan_rows, view.plan_sources, with_beam=False)
+    _heading(pdf, "Beam parameters")
+    if view.beam_rows:
+        _param_table(pdf, view.beam_rows, view.beam_sources, with_beam=True)
+    else:
+        _line(pdf, "No beam parameters were collected.", colour=COLOURS[Status.WARN][0])
+    for records in view.record_tables:
+        _line(pdf, records.count_line() + " (listed in the HTML report)", size=8, colour=MUTED)
+    _all_checks(pdf, view)
+    _manual(pdf, view)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pdf.output(str(path))
+    except OSError as exc:
+        raise ReportError(f"cannot write the PDF report ({exc.strerror})", where=str(path), fix="choose a folder you can write to") from None
+    return path
+
+
+# ---- sections ----------------------------------------------------------------
+def _overview(pdf: ChartCheckPDF, view: ReportView) -> None:
+    run = view.run
+    pdf.set_font(FONT, "B", 15)
+    pdf.cell(0, 8, f"Chart check: {run.check_kind}", new_x="LMARGIN", new_y="NEXT")
+    facts = [
+        ("Patient", f"{run.patient_id}   {view.patient_name}"),
+        ("Plan", run.plan or "(all plans)"),
+        ("Rule set", run.rule_set),
+        ("Created", f"{created_text(run)} by plancheck {run.version}"),
+        ("Sources read", ", ".join(view.sources_read) or "none"),
+    ]
+    for label, value in facts:
+        _fact(pdf, label, value)
+    for source, message in view.source_errors.items():
+        _fact(pdf, "Source error", f"{source}: {message}", colour=COLOURS[Status.FAIL][0])
+    lacking = missing_glyphs(pdf, run.patient_id + view.patient_name)
+    if lacking:
+        note = f"the patient ID or name holds characters this PDF's font cannot draw ({' '.join(f'U+{ord(c):04X}' for c in lacking)}): confirm the patient against MOSAIQ or the HTML report"
+        logger.warning("chart-check PDF of %s: %s", run.patient_id, note)
+        _fact(pdf, "Warning", note, colour=COLOURS[Status.FAIL][0])
+    pdf.ln(2)
+    _summary_box(pdf, view)
+    if view.notices:
+        _heading(pdf, "Warnings")
+        for notice in view.notices:
+            _line(pdf, f"{SYMBOLS[notice.status]} {notice.text}", size=8.5, colour=COLOURS[notice.status][0])
+
+
+def _summary_box(pdf: ChartCheckPDF, view: ReportView) -> None:
+    bad = not view.run.passed
+    status = Status.FAIL if bad else (Status.PASS if view.summary.startswith("PASS") else Status.WARN)
+    colour, fill = COLOURS[status]
+    pdf.set_fill_color(*(fill or (227, 244, 231)))
+    pdf.set_text_color(*colour)
+    pdf.set_font(FONT, "B", 12)
+    pdf.multi_cell(0, 7, view.summary, fill=True, align="L", new_x="LMARGIN", new_y="NEXT", padding=(2, 3, 0, 3))
+    pdf.set_font(FONT, "", 9)
+    pdf.set_text_color(*INK)
+    pdf.multi_cell(0, 5, view.counts_line(), fill=True, align="L", new_x="LMARGIN", new_y="NEXT", padding=(0, 3, 2, 3))
+
+
+def _failing(pdf: ChartCheckPDF, view: ReportView, figure_dirs: tuple[Path, ...]) -> None:
+    _heading(pdf, "Checks that failed, could not run or warned")
+    if not view.failing:
+        _line(pdf, "None: every automatic check passed or did not apply.", colour=COLOURS[Status.PASS][0])
+        return
+    rows = [(r.status, [_status(r.status), r.id, r.beam, r.message]) for r in view.failing]
+    _table(pdf, ["Status", "Check", "Beam", "Message"], rows, widths=(16, 44, 18, 108))
+    for result in view.failing:
+        _figures(pdf, result, figure_dirs)
+
+
+def _all_checks(pdf: ChartCheckPDF, view: ReportView) -> None:
+    _heading(pdf, "Automatic checks")
+    if view.explicit:
+        rows = [(r.status, [_status(r.status), r.id, r.name, r.beam]) for r in view.explicit]
+        _table(pdf, ["Status", "Check", "Description", "Beam"], rows, widths=(16, 60, 92, 18))
+    _line(pdf, view.implicit_line(), size=8.5, colour=MUTED)
+
+
+def _manual(pdf: ChartCheckPDF, view: ReportView) -> None:
+    _heading(pdf, f"Manual checks ({len(view.to_tick)} to tick)")
+    if not view.manual:
+        _line(pdf, "No manual checks in this rule set.", colour=MUTED)
+    pdf.set_draw_color(*INK)
+    for result in view.manual:
+        text = f"{result.id}: {result.name}" + (f" (beam {result.beam})" if result.beam else "")
+        if result.message:
+            text += f" — {result.message}"
+        if result.status != Status.MANUAL:
+            text += f"   [{LABELS[result.status]}]"
+        if pdf.will_page_break(8):
+            pdf.add_page()
+        x, y = pdf.get_x(), pdf.get_y()
+        pdf.rect(x + 0.5, y + 1, 3.6, 3.6)
+        if result.status == Status.PASS:
+            pdf.set_font(FONT, "B", 9)
+            pdf.text(x + 1.0, y + 4.1, "✓")
+        pdf.set_x(x + 7)
+        pdf.set_font(FONT, "", 9.5)
+        pdf.multi_cell(pdf.epw - 7, 5.5, text, align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(0.8)
+    if pdf.will_page_break(24):
+        pdf.add_page()
+    pdf.ln(12)
+    width = (pdf.epw - 12) / 3
+    y = pdf.get_y()
+    for i, label in enumerate(("Checked by (name)", "Signature", "Date")):
+        x = pdf.l_margin + i * (width + 6)
+        pdf.line(x, y, x + width, y)
+        pdf.set_xy(x, y + 0.5)
+        pdf.set_font(FONT, "", 8)
+        pdf.set_text_color(*MUTED)
+        pdf.cell(width, 4, label)
+    pdf.set_text_color(*INK)
+    pdf.set_xy(pdf.l_margin, y + 6)
+
+
+def _param_table(pdf: ChartCheckPDF, rows: list[ParamRow], sources: list[str], *, with_beam: bool) -> None:
+    """Sources as columns; the beam label is written once per beam (greyed on its other rows)."""
+    pdf.set_font(FONT, "", 7.5)
+
+    def fit(texts: list[str], low: float, high: float) -> float:
+        return min(max(max((pdf.get_string_width(t) for t in texts), default=0.0) + 5.0, low), high)
+
+    lead = ["Beam", "Parameter"] if with_beam else ["Parameter"]
+    lead_w = [fit([r.beam for r in rows], 11, 32)] if with_beam else []
+    lead_w.append(fit([r.label for r in rows], 24, 38))
+    agree_w = 15.0
+    source_w = (pdf.epw - sum(lead_w) - agree_w) / max(len(sources), 1)
+    body = []
+    for i, row in enumerate(rows):
+        beam: list[str | tuple[str, tuple[int, int, int]]] = []
+        if with_beam:
+            first = i == 0 or rows[i - 1].beam != row.beam
+            beam = [row.beam if first or row.status in ROW_FILLED else (row.beam, CONTINUED)]
+        body.append((row.status, [*beam, row.label, *(row.values.get(s, "") for s in sources), _status(row.status)]))
+    widths = (*lead_w, *[source_w] * len(sources), agree_w)
+    _table(pdf, lead + sources + ["Agree"], body, widths=widths, status_col=len(widths) - 1, mono=range(len(lead), len(lead) + len(sources)))
+
+
+# ---- drawing helpers -----------------------------------------------------------
+def _table(
+    pdf: ChartCheckPDF,
+    headings: list[str],
+    rows: list[tuple[Status | None, list[str | tuple[str, tuple[int, int, int]]]]],
+    *,
+    widths: Sequence[float],
+    status_col: int = 0,
+    mono: range = range(0),
+) -> None:
+    """A table with repeated headings; rows with a failing/warning status are filled and coloured.
+
+    A cell is text, or (text, colour) to colour it apart from its row.
+    """
+    pdf.set_font(FONT, "", 7.5)
+    pdf.set_draw_color(*LINE)
+    with pdf.table(
+        col_widths=tuple(widths),
+        width=pdf.epw,
+        text_align="LEFT",
+        line_height=3.6,
+        headings_style=HEAD,
+        borders_layout="HORIZONTAL_LINES",
+        padding=(0.8, 1.2),
+        align="LEFT",
+        v_align="TOP",
+    ) as table:
+        head = table.row()
+        for text in headings:
+            head.cell(text)
+        for status, cells in rows:
+            colour, fill = COLOURS.get(status, (INK, None)) if status else (INK, None)
+            row = table.row()
+            for i, cell in enumerate(cells):
+                text_colour = colour if (fill or i == status_col) else INK
+                text, text_colour = cell if isinstance(cell, tuple) else (cell, text_colour)
+                row.cell(_clip(text, widths[i]), style=FontFace(family=MONO if i in mono else None, color=text_colour, fill_color=fill or WHITE))
+    pdf.ln(2)
+
+
+def _heading(pdf: ChartCheckPDF, text: str) -> None:
+    if pdf.will_page_break(18):
+        pdf.add_page()
+    pdf.ln(3)
+    pdf.set_font(FONT, "B", 11.5)
+    pdf.set_text_color(*INK)
+    pdf.cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_draw_color(*LINE)
+    pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
+    pdf.ln(1.5)
+
+
+def _fact(pdf: ChartCheckPDF, label: str, value: str, colour: tuple[int, int, int] = INK) -> None:
+    pdf.set_font(FONT, "B", 9)
+    pdf.set_text_color(*MUTED)
+    pdf.cell(28, 5, label)
+    pdf.set_font(FONT, "", 9)
+    pdf.set_text_color(*colour)
+    pdf.multi_cell(0, 5, value, align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(*INK)
+
+
+def _line(pdf: ChartCheckPDF, text: str, *, size: float = 9, colour: tuple[int, int, int] = INK) -> None:
+    pdf.set_font(FONT, "", size)
+    pdf.set_text_color(*colour)
+    pdf.multi_cell(0, size * 0.5, text, align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(*INK)
+
+
+def _figures(pdf: ChartCheckPDF, result: CheckResult, figure_dirs: tuple[Path, ...]) -> None:
+    """PNG/SVG figures of a failing check, at half the page width; a missing one is noted."""
+    for name in result.figures:
+        found = figure_path(name, figure_dirs)
+        if found is None or found.suffix.lower() not in (".png", ".svg"):
+            _line(pdf, f"{result.id}: figure {name} {'not found' if found is None else 'not embedded (PNG and SVG only)'}", size=8, colour=MUTED)
+            continue
+        if pdf.will_page_break(70):
+            pdf.add_page()
+        _line(pdf, f"{result.id}{f' (beam {result.beam})' if result.beam else ''}: {found.name}", size=8, colour=MUTED)
+        try:
+            pdf.image(found, w=pdf.epw / 2)
+        except Exception as exc:  # noqa: BLE001 - a bad image is noted in the report, never fatal
+            _line(pdf, f"figure {name} could not be embedded ({exc.__class__.__name__})", size=8, colour=MUTED)
+        pdf.ln(2)
+
+
+def _clip(text: str, width_mm: float) -> str:
+    """Cut text that would make a row taller than a page (fpdf2 cannot split a row)."""
+    limit = max(int(width_mm * CHARS_PER_MM * MAX_CELL_LINES), 40)
+    return text if len(text) <= limit else text[: limit - 40].rstrip() + " … (cut: full text in the HTML report)"
+
+
+def missing_glyphs(pdf: FPDF, text: str) -> str:
+    """The characters of ``text`` the body font has no glyph for (they would print as nothing)."""
+    cmap = pdf.fonts[FONT.lower()].cmap
+    return "".join(dict.fromkeys(c for c in text if not c.isspace() and ord(c) not in cmap))
+
+
+def _status(status: Status | None) -> str:
+    return f"{SYMBOLS[status]} {LABELS[status]}" if status else ""
+
+
+def _created(run: CheckRun) -> dt.datetime | None:
+    try:
+        when = dt.datetime.fromisoformat(run.created)
+    except (TypeError, ValueError):
+        return None
+    return when if when.tzinfo else when.astimezone()

@@ -1,0 +1,318 @@
+"""What every report shows, worked out once from a CheckRun: the renderers only draw it.
+
+The view reads the run's table and results and nothing else (no check is re-run):
+parameter rows pivoted so that sources become columns, each row marked with the
+worst implicit (cross-source) result for its (beam, param), the warnings naming
+the beam, the automatic and manual checks, and the one-line summary.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from plancheck.checks.results import SEVERITY, CheckResult, CheckRun, Status
+from plancheck.errors import PlancheckError
+from plancheck.table import SOURCES, Param, Value
+from plancheck.vocabulary import VOCABULARY
+
+PLAN_SCOPES = ("patient", "prescription")
+RECORD_SCOPES = ("delivery", "task", "document")  # many records per scope: kept out of the beam table
+RECORD_TITLES = {"delivery": "Delivery records", "task": "QCL tasks", "document": "Documents"}
+
+SYMBOLS = {
+    Status.PASS: "✓",
+    Status.WARN: "!",
+    Status.FAIL: "✗",
+    Status.ERROR: "‼",
+    Status.NOT_APPLICABLE: "–",
+    Status.MANUAL: "☐",
+}
+LABELS = {
+    Status.PASS: "pass",
+    Status.WARN: "warn",
+    Status.FAIL: "fail",
+    Status.ERROR: "error",
+    Status.NOT_APPLICABLE: "n/a",
+    Status.MANUAL: "manual",
+}
+_ORDER = {name: i for i, name in enumerate(VOCABULARY)}
+_RANK = {status: i for i, status in enumerate(SEVERITY)}
+
+
+class ReportError(PlancheckError):
+    """A report could not be written or a saved run could not be read back."""
+
+
+@dataclass(frozen=True)
+class ParamRow:
+    """One (scope, beam, param) with its value from each source and its implicit-check status."""
+
+    scope: str
+    beam: str
+    param: str
+    label: str
+    values: dict[str, str]
+    status: Status | None = None  # None: no implicit check compared this row
+    message: str = ""
+
+    @property
+    def css(self) -> str:
+        return self.status.value if self.status else "none"
+
+
+@dataclass(frozen=True)
+class RecordTable:
+    """Rows of one many-record scope (deliveries, tasks, documents): one line per (source, item)."""
+
+    scope: str
+    title: str
+    params: list[str]
+    records: list[tuple[str, str, dict[str, str]]]  # (source, item, text by param)
+
+    def count_line(self) -> str:
+        by_source: dict[str, int] = {}
+        for source, _, _ in self.records:
+            by_source[source] = by_source.get(source, 0) + 1
+        parts = ", ".join(f"{n} from {s}" for s, n in by_source.items())
+        return f"{self.title}: {len(self.records)} ({parts})"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A warning line: the status it carries, the beam it names (or empty) and the text."""
+
+    status: Status
+    beam: str
+    text: str
+
+
+@dataclass
+class ReportView:
+    """Everything a renderer draws, in the order reports show it."""
+
+    run: CheckRun
+    patient_name: str
+    sources_read: list[str]
+    source_errors: dict[str, str]
+    plan_sources: list[str]
+    plan_rows: list[ParamRow]
+    beam_sources: list[str]
+    beam_rows: list[ParamRow]
+    record_tables: list[RecordTable]
+    notices: list[Notice]
+    explicit: list[CheckResult]
+    implicit: list[CheckResult]
+    manual: list[CheckResult]
+    summary: str
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def beams(self) -> list[str]:
+        return list(dict.fromkeys(r.beam for r in self.beam_rows))
+
+    @property
+    def failing(self) -> list[CheckResult]:
+        """Automatic checks that failed, errored or warned, worst first."""
+        bad = (Status.ERROR, Status.FAIL, Status.WARN)
+        return by_severity([r for r in self.run.automatic if r.status in bad])
+
+    @property
+    def to_tick(self) -> list[CheckResult]:
+        return [r for r in self.manual if r.status == Status.MANUAL]
+
+    def implicit_line(self) -> str:
+        """One line standing for every cross-source comparison (they are marked in the tables)."""
+        if not self.implicit:
+            return "Cross-source agreement: no parameter was held by two sources to compare"
+        counts = count_statuses(self.implicit)
+        parts = ", ".join(f"{n} {LABELS[Status(s)]}" for s, n in counts.items() if n)
+        return f"Cross-source agreement: {len(self.implicit)} comparisons ({parts}); rows marked in the tables"
+
+    def counts_line(self) -> str:
+        return " · ".join(f"{n} {LABELS[Status(s)]}" for s, n in self.counts.items() if n) or "no checks"
+
+
+def build_view(run: CheckRun) -> ReportView:
+    """Work out the report's content from ``run`` alone."""
+    table = run.table
+    implicit = [r for r in run.results if r.kind == "implicit"]
+    marks = _implicit_marks(implicit)
+    plan = [r for r in table if r.scope in PLAN_SCOPES]
+    beam = [r for r in table if r.scope == "beam"]
+    return ReportView(
+        run=run,
+        patient_name=_first_value(plan, "patient_name"),
+        sources_read=table.sources,
+        source_errors=dict(table.source_errors),
+        plan_sources=_present(plan),
+        plan_rows=_pivot(plan, marks, beam_order=[]),
+        beam_sources=_present(beam),
+        beam_rows=_pivot(beam, marks, beam_order=table.beams()),
+        record_tables=[_records(table.rows, scope) for scope in RECORD_SCOPES if any(r.scope == scope for r in table)],
+        notices=_notices(run, implicit),
+        explicit=by_severity([r for r in run.automatic if r.kind != "implicit"]),
+        implicit=implicit,
+        manual=run.manual,
+        summary=summary_line(run),
+        counts=run.counts(),
+    )
+
+
+# ---- formatting ------------------------------------------------------------
+def fmt_value(value: Value) -> str:
+    """A value as people read it: numbers without float noise, booleans as yes/no, None as a dash."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return f"{value:.6g}"
+    return str(value)
+
+
+def param_label(param: str) -> str:
+    """``mu (MU)``, ``gantry_start (deg)``; no unit where the name already ends with it."""
+    unit = VOCABULARY[param].unit if param in VOCABULARY else ""
+    if not unit or param.lower().endswith("_" + unit.lower()):
+        return param
+    return f"{param} ({unit})"
+
+
+def beam_text(beam: str) -> str:
+    return f"beam {beam}" if beam else "plan"
+
+
+def by_severity(results: list[CheckResult]) -> list[CheckResult]:
+    """Worst first; the rule order is kept within one status."""
+    return sorted(results, key=lambda r: _RANK[r.status])
+
+
+def count_statuses(results: list[CheckResult]) -> dict[str, int]:
+    out = {s.value: 0 for s in SEVERITY}
+    for r in results:
+        out[r.status.value] += 1
+    return out
+
+
+def summary_line(run: CheckRun) -> str:
+    """PASS / FAIL in one line, with what is left for a person to do."""
+    auto = run.automatic
+    failed = [r for r in auto if r.status == Status.FAIL]
+    errored = [r for r in auto if r.status == Status.ERROR]
+    warned = [r for r in auto if r.status == Status.WARN]
+    if failed or errored:
+        n = len(failed) + len(errored)
+        line = f"FAIL: {n} check{'s' if n != 1 else ''} failed"
+        if errored:
+            line += f" ({len(errored)} could not run)"
+    elif not any(r.status in (Status.PASS, Status.WARN) for r in auto):
+        line = "NOT CHECKED: no automatic check applied to this plan"
+    else:
+        line = "PASS: every automatic check passed"
+        if warned:
+            line += f" ({len(warned)} with a warning)"
+    to_tick = sum(1 for r in run.manual if r.status == Status.MANUAL)
+    if to_tick:
+        line += f"; {to_tick} manual check{'s' if to_tick != 1 else ''} to tick"
+    return line
+
+
+def created_stamp(run: CheckRun) -> str:
+    """``YYYYMMDD_HHMMSS`` from ``run.created`` (ISO 8601), for file names."""
+    try:
+        return dt.datetime.fromisoformat(run.created).strftime("%Y%m%d_%H%M%S")
+    except (TypeError, ValueError):
+        raise ReportError(f"run created time {run.created!r} is not ISO 8601", fix="set CheckRun.created like 2024-05-01T14:03:00") from None
+
+
+def created_text(run: CheckRun) -> str:
+    """``2024-05-01 14:03`` for page headers; the raw text where it does not parse."""
+    try:
+        return dt.datetime.fromisoformat(run.created).strftime("%Y-%m-%d %H:%M")
+    except (TypeError, ValueError):
+        return str(run.created)
+
+
+def safe_name(text: str) -> str:
+    """A file-name part: letters, digits, dot, dash and underscore only (never empty)."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", text.strip()).strip("._")
+    return cleaned or "unnamed"
+
+
+def figure_path(name: str, bases: tuple[Path, ...] = ()) -> Path | None:
+    """The file a CheckResult figure names: as given, else under each base folder; None when missing."""
+    path = Path(name)
+    candidates = [path] if path.is_absolute() else [path, *(b / path for b in bases)]
+    return next((p for p in candidates if p.is_file()), None)
+
+
+# ---- building blocks -------------------------------------------------------
+def _present(rows: list[Param]) -> list[str]:
+    have = {r.source for r in rows}
+    return [s for s in SOURCES if s in have]
+
+
+def _first_value(rows: list[Param], param: str) -> str:
+    by_source = {r.source: r.value for r in rows if r.param == param and r.value is not None}
+    return next((str(by_source[s]) for s in SOURCES if s in by_source), "")
+
+
+def _implicit_marks(implicit: list[CheckResult]) -> dict[tuple[str, str], CheckResult]:
+    """The worst implicit result for each (beam, param)."""
+    marks: dict[tuple[str, str], CheckResult] = {}
+    for r in implicit:
+        if not r.param:
+            continue
+        key = (r.beam, r.param)
+        if key not in marks or _RANK[r.status] < _RANK[marks[key].status]:
+            marks[key] = r
+    return marks
+
+
+def _pivot(rows: list[Param], marks: dict[tuple[str, str], CheckResult], beam_order: list[str]) -> list[ParamRow]:
+    """One ParamRow per (scope, beam, param); several values from one source are joined."""
+    cells: dict[tuple[str, str, str], dict[str, list[str]]] = {}
+    for r in rows:
+        cells.setdefault((r.scope, r.beam, r.param), {}).setdefault(r.source, []).append(fmt_value(r.value))
+    beam_rank = {b: i for i, b in enumerate(beam_order)}
+    scope_rank = {s: i for i, s in enumerate(PLAN_SCOPES + ("beam",))}
+
+    def order(key: tuple[str, str, str]) -> tuple[int, int, int, str]:
+        scope, beam, param = key
+        return (scope_rank.get(scope, 9), beam_rank.get(beam, len(beam_rank)), _ORDER.get(param, len(_ORDER)), param)
+
+    out = []
+    for key in sorted(cells, key=order):
+        scope, beam, param = key
+        mark = marks.get((beam, param))
+        values = {s: " / ".join(v) for s, v in cells[key].items()}
+        out.append(ParamRow(scope, beam, param, param_label(param), values, mark.status if mark else None, mark.message if mark else ""))
+    return out
+
+
+def _records(rows: list[Param], scope: str) -> RecordTable:
+    params: dict[str, None] = {}
+    records: dict[tuple[str, str], dict[str, str]] = {}
+    for r in rows:
+        if r.scope != scope:
+            continue
+        params.setdefault(r.param, None)
+        records.setdefault((r.source, r.item or r.beam), {})[r.param] = fmt_value(r.value)
+    ordered = sorted(params, key=lambda p: _ORDER.get(p, len(_ORDER)))
+    return RecordTable(scope, RECORD_TITLES.get(scope, scope), ordered, [(s, i, v) for (s, i), v in records.items()])
+
+
+def _notices(run: CheckRun, implicit: list[CheckResult]) -> list[Notice]:
+    """Implicit disagreements naming the beam (worst first), then the warnings the run collected."""
+    out = [
+        Notice(r.status, r.beam, f"{beam_text(r.beam)}: {r.param or r.name}: {r.message or LABELS[r.status]}")
+        for r in by_severity(implicit)
+        if r.status in (Status.ERROR, Status.FAIL, Status.WARN)
+    ]
+    out += [Notice(Status.WARN, "", text) for text in run.warnings]
+    return out

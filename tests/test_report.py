@@ -1,0 +1,317 @@
+"""Reports are views of a CheckRun: terminal, HTML, PDF and JSON drawn from hand-made runs."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pdfplumber
+import pymedphys
+import pytest
+from rich.console import Console
+
+from plancheck.checks.results import CheckResult, CheckRun, Status
+from plancheck.report import ReportError, load_run, render, report_paths, write_all
+from plancheck.report.html import render_html, write_html
+from plancheck.report.json import write_json
+from plancheck.report.pdf import write_pdf
+from plancheck.report.terminal import render_terminal
+from plancheck.report.view import build_view, fmt_value, summary_line
+from plancheck.sources.rtplan import load, rows_from_dataset
+from plancheck.table import Param, ParamTable
+from report_cases import PATIENT_ID, SCRIPT, sample_run
+
+FAILING_IDS = ("rx.approved", "delivery.mu_density", "agree.mu", "agree.fractions")
+
+
+def terminal_text(run: CheckRun, *, verbose: bool = False, styles: bool = False) -> str:
+    console = Console(record=True, width=100, force_terminal=styles, color_system="standard" if styles else None)
+    render_terminal(run, console, verbose=verbose)
+    return console.export_text(styles=styles)
+
+
+def line_with(text: str, *needles: str) -> str:
+    lines = [line for line in text.splitlines() if all(n in line for n in needles)]
+    assert lines, f"no line holds {needles}"
+    return lines[0]
+
+
+# ---- view --------------------------------------------------------------------
+def test_view_marks_rows_from_implicit_results_only() -> None:
+    view = build_view(sample_run())
+    marks = {(r.beam, r.param): r.status for r in view.beam_rows}
+    assert marks[("G180", "mu")] == Status.FAIL
+    assert marks[("VMAT1", "gantry_start")] == Status.WARN
+    assert marks[("G0", "mu")] == Status.PASS
+    assert marks[("G0", "beam_name")] is None  # no implicit result: not compared, not guessed
+    assert {r.scope for r in view.beam_rows} == {"beam"}
+    assert [t.scope for t in view.record_tables] == ["delivery", "task"]
+    assert view.beam_sources == ["mosaiq", "plan_pdf", "rtplan"]
+
+
+def test_values_are_formatted_for_people() -> None:
+    assert [fmt_value(v) for v in (100.0, 412.37, 0.1 + 0.2, True, None, -45.25, 7)] == ["100", "412.37", "0.3", "yes", "—", "-45.25", "7"]
+
+
+def test_summary_lines() -> None:
+    run = sample_run()
+    assert summary_line(run) == "FAIL: 4 checks failed (1 could not run); 2 manual checks to tick"
+    good = dataclasses.replace(run, results=[CheckResult("a", "A", "explicit", Status.PASS), CheckResult("m", "M", "manual", Status.MANUAL)])
+    assert summary_line(good) == "PASS: every automatic check passed; 1 manual check to tick"
+    empty = dataclasses.replace(run, results=[CheckResult("a", "A", "explicit", Status.NOT_APPLICABLE)])
+    assert summary_line(empty).startswith("NOT CHECKED")
+
+
+# ---- terminal ----------------------------------------------------------------
+def test_terminal_names_failing_beam_parameter_and_sources() -> None:
+    text = terminal_text(sample_run())
+    header = line_with(text, "Beam", "Parameter")
+    assert re.search(r"mosaiq\s+plan_pdf\s+rtplan\s+Agree", header), header
+    assert "monaco_tel" not in header  # only sources present become columns
+    mismatch = line_with(text, "mu (MU)", "102")
+    assert "100" in mismatch and "✗ fail" in mismatch
+    assert "beam G180: mu: mosaiq 102 MU differs" in text
+    assert "beam VMAT1: gantry_start" in text
+    assert "monaco_tel: tel.1 folder" in text  # the source error with its message
+    assert "no iCOM log for beam G180" in line_with(text, "delivery.mu_density")  # error with its reason
+    assert "prescription is not approved" in line_with(text, "rx.approved")
+    assert "FAIL: 4 checks failed (1 could not run); 2 manual checks to tick" in text
+    assert "manual.contours" in text and "manual.setup_photos" in text
+    assert max(len(line) for line in text.splitlines()) <= 100
+
+
+def test_terminal_colours_the_mismatch_row_red() -> None:
+    text = terminal_text(sample_run(), styles=True)
+    assert "\x1b[31m" in line_with(text, "mu (MU)", "102")
+    assert "\x1b[33m" in line_with(text, "gantry_start (deg)", "181.4")
+    assert "\x1b[31m" not in line_with(text, "ssd_mm", "910.5")
+
+
+def test_terminal_is_plain_text_when_not_a_tty() -> None:
+    out = io.StringIO()
+    render_terminal(sample_run(), Console(file=out, width=100))
+    assert "\x1b[" not in out.getvalue()
+    assert "✗ fail" in out.getvalue()  # the status is written, not only coloured
+
+
+def test_terminal_keeps_records_out_of_the_beam_table() -> None:
+    short = terminal_text(sample_run())
+    assert "Delivery records: 6 (6 from mosaiq)" in short and "QCL tasks: 1" in short
+    assert "TrackTreatment" not in short and "delivered_mu" not in short
+    long = terminal_text(sample_run(), verbose=True)
+    assert "TrackTreatment 3-G180" in long and "Weekly chart check" in long
+    assert "agree.collimator" in long  # every comparison listed with verbose
+
+
+# ---- HTML ----------------------------------------------------------------------
+class _Collect(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str]]] = []
+        self.text: list[tuple[str, str]] = []
+        self.stack: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, {k: v or "" for k, v in attrs}))
+        self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.stack:
+            while self.stack.pop() != tag:
+                pass
+
+    def handle_data(self, data: str) -> None:
+        self.text.append((self.stack[-1] if self.stack else "", data))
+
+
+def parse(html: str) -> _Collect:
+    parser = _Collect()
+    parser.feed(html)
+    return parser
+
+
+def test_html_is_one_self_contained_file(tmp_path: Path) -> None:
+    figures = tmp_path / "figures"
+    figures.mkdir()
+    out = tmp_path / "report"
+    path = write_html(sample_run(figure_dir=figures), out / "r.html")
+    assert [p.name for p in out.iterdir()] == ["r.html"]
+    html = path.read_text(encoding="utf-8")
+    doc = parse(html)
+    for tag, attrs in doc.tags:
+        assert tag not in ("link", "iframe", "object", "embed", "base"), tag
+        assert not (tag == "script" and "src" in attrs)
+        for name, value in attrs.items():
+            assert "http" not in value.lower() and "//" not in value[:2], (tag, name, value[:60])
+            if name in ("src", "href", "srcset", "poster"):
+                assert value.startswith(("data:", "#")), (tag, name, value[:60])
+    styles = "".join(data for tag, data in doc.text if tag == "style")
+    assert "http" not in styles and "@import" not in styles and "url(" not in styles
+    images = [attrs["src"] for tag, attrs in doc.tags if tag == "img"]
+    assert len(images) == 1 and images[0].startswith("data:image/png;base64,iVBORw0KGgo")
+    assert "figure not found" in html and "never_written.png" in html
+
+
+def test_html_escapes_values_and_marks_the_mismatch() -> None:
+    html = render_html(sample_run())
+    assert SCRIPT not in html and "<script>" not in html.lower()
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
+    rows = {(a.get("data-beam"), a.get("data-param")): a["class"].split() for t, a in parse(html).tags if t == "tr" and "data-param" in a}
+    assert "mismatch" in rows[("G180", "mu")] and "st-fail" in rows[("G180", "mu")]
+    assert "st-warn" in rows[("VMAT1", "gantry_start")]
+    assert "mismatch" not in rows[("G0", "mu")]
+    assert "mismatch" in rows[("", "fractions")]
+    headers = [d.strip() for t, d in parse(html).text if t == "th"]
+    assert {"mosaiq", "plan_pdf", "rtplan"} <= set(headers) and "monaco_tel" not in headers
+
+
+def test_html_shows_errors_checks_and_a_filter_without_scripts() -> None:
+    html = render_html(sample_run())
+    assert "monaco_tel" in html and "tel.1 folder /data/monaco/PC-0042 not found" in html
+    assert "no iCOM log for beam G180" in html
+    assert "FAIL: 4 checks failed (1 could not run)" in html
+    assert '<input type="checkbox" id="m-1">' in html  # a manual item left to tick
+    assert "#f-fail:checked ~ .page .filterable:not(.st-fail)" in html  # CSS-only filter
+    assert "@media print" in html
+    assert "<script" not in html.lower()
+
+
+# ---- PDF -------------------------------------------------------------------------
+def pdf_pages(path: Path) -> list[str]:
+    with pdfplumber.open(path) as pdf:
+        for page in pdf.pages:
+            assert round(page.width) == 595 and round(page.height) == 842  # A4 portrait
+        return [page.extract_text() or "" for page in pdf.pages]
+
+
+def test_pdf_text_layer_has_patient_checks_and_page_numbers(tmp_path: Path) -> None:
+    pages = pdf_pages(write_pdf(sample_run(figure_dir=tmp_path), tmp_path / "r.pdf"))
+    text = "\n".join(pages)
+    assert "page 1 of" in pages[0]
+    for i, page in enumerate(pages, 1):
+        assert PATIENT_ID in page and "O'NEIL^MARY" in page and "2024-05-01" in page
+        assert f"page {i} of {len(pages)}" in page
+    for check_id in FAILING_IDS:
+        assert check_id in text
+    assert "FAIL: 4 checks failed" in text
+    assert "manual.contours" in text and "Signature" in text
+    assert "monaco_tel: tel.1 folder" in text
+
+
+def test_pdf_of_many_beams_keeps_header_on_every_page(tmp_path: Path) -> None:
+    run = sample_run()
+    for n in range(40):
+        for source in ("mosaiq", "rtplan"):
+            run.table.add(Param("beam", f"B{n:02d}", "mu", 50.0 + n, "MU", source, "row"), Param("beam", f"B{n:02d}", "couch", 0.0, "deg", source, "row"))
+    pages = pdf_pages(write_pdf(run, tmp_path / "long.pdf"))
+    assert len(pages) >= 3
+    for i, page in enumerate(pages, 1):
+        assert PATIENT_ID in page and f"page {i} of {len(pages)}" in page
+
+
+# ---- JSON and dispatch ---------------------------------------------------------------
+def test_json_round_trip_re_renders_the_same(tmp_path: Path) -> None:
+    run = sample_run(figure_dir=tmp_path)
+    back = load_run(write_json(run, tmp_path / "run.json"))
+    assert back.to_dict() == run.to_dict()
+    assert back.table.rows == run.table.rows
+    assert back.results == run.results
+    assert render_html(back) == render_html(run)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("{not json", "not valid JSON (line 1"), ('{"patient_id": "x"}', "not a plancheck run"), ("[]", "JSON object")],
+)
+def test_load_run_says_what_is_wrong(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(text)
+    with pytest.raises(ReportError, match=re.escape(message)) as info:
+        load_run(path)
+    assert str(path) in str(info.value)
+
+
+def test_write_all_files_by_patient_and_time(tmp_path: Path) -> None:
+    run = dataclasses.replace(sample_run(), patient_id="PC/0042 x")
+    paths = write_all(run, tmp_path)
+    assert {k: p.relative_to(tmp_path).as_posix() for k, p in paths.items()} == {
+        "json": "PC_0042_x/20240501_140309_initial.json",
+        "html": "PC_0042_x/20240501_140309_initial.html",
+        "pdf": "PC_0042_x/20240501_140309_initial.pdf",
+    }
+    assert all(p.stat().st_size > 0 for p in paths.values())
+    assert paths["pdf"].read_bytes().startswith(b"%PDF-")
+    assert report_paths(run, tmp_path) == paths
+
+
+def test_render_dispatches_by_format(tmp_path: Path) -> None:
+    run = sample_run()
+    assert render(run, "json", tmp_path / "a.json") == tmp_path / "a.json"
+    assert render(run, "HTML", tmp_path / "a.html").read_text().startswith("<!DOCTYPE html>")
+    text = render(run, "terminal", tmp_path / "a.txt").read_text()  # type: ignore[union-attr]
+    assert "mu (MU)" in text and "\x1b[" not in text
+    with pytest.raises(ReportError, match="unknown report format 'docx'"):
+        render(run, "docx", tmp_path / "a.docx")
+    with pytest.raises(ReportError, match="needs a file"):
+        render(run, "pdf")
+    with pytest.raises(ReportError, match="not ISO 8601"):
+        write_all(dataclasses.replace(run, created="yesterday"), tmp_path)
+
+
+# ---- a real RT Plan beside a MOSAIQ copy with one changed value -----------------------
+def test_report_of_a_real_rt_plan(tmp_path: Path) -> None:
+    plan = Path(pymedphys.__file__).parent / "tests/dicom/data/rtplan/06MV_plan.dcm"
+    rows, _, _ = rows_from_dataset(load(plan), str(plan))
+    table = ParamTable()
+    table.extend(rows)
+    beams = table.beams()
+    changed = (beams[-1], "gantry_start")
+    for r in rows:
+        value = r.value
+        if (r.beam, r.param) == changed:
+            value = (float(value) + 5.0) % 360.0  # type: ignore[arg-type]
+        table.add(dataclasses.replace(r, source="mosaiq", value=value, provenance="TxField"))
+    results = [
+        CheckResult(f"agree.{p}", f"{p} agrees", "implicit", Status.FAIL if (b, p) == changed else Status.PASS, "differs by 5 deg" if (b, p) == changed else "", beam=b, param=p)
+        for b in beams
+        for p in ("mu", "gantry_start", "energy")
+    ]
+    run = CheckRun("ZZ-PLAN", "plan", "initial", "photon", table, results, created="2024-01-02T03:04:05")
+    text = terminal_text(run)
+    assert re.search(r"mosaiq\s+rtplan\s+Agree", line_with(text, "Beam", "Parameter"))
+    assert "✗ fail" in line_with(text, "gantry_start (deg)", "✗")
+    assert f"beam {changed[0]}: gantry_start: differs by 5 deg" in text
+    pages = pdf_pages(write_pdf(run, tmp_path / "real.pdf"))
+    assert "agree.gantry_start" in "\n".join(pages)
+
+
+# ---- the `plancheck report` command -------------------------------------------------
+def test_cli_shows_and_rewrites_a_saved_run(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from plancheck.cli.main import app
+
+    saved = write_json(sample_run(), tmp_path / "run.json")
+    runner = CliRunner()
+    shown = runner.invoke(app, ["report", "show", str(saved)])
+    assert shown.exit_code == 1  # the run failed: a script can tell
+    assert "FAIL: 4 checks failed" in shown.output and "mu (MU)" in shown.output
+    written = runner.invoke(app, ["report", "write", str(saved), "--out", str(tmp_path / "out")])
+    assert written.exit_code == 0, written.output
+    assert (tmp_path / "out" / PATIENT_ID / "20240501_140309_initial.pdf").is_file()
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    failed = runner.invoke(app, ["report", "write", str(bad), "--format", "pdf", "--out", str(tmp_path / "x.pdf")])
+    assert failed.exit_code == 2 and "not a plancheck run" in failed.output
+
+
+def test_pdf_warns_when_the_patient_name_cannot_be_drawn(tmp_path: Path) -> None:
+    run = sample_run()
+    run.table.rows = [r for r in run.table.rows if r.param != "patient_name"]
+    run.table.add(Param("patient", "", "patient_name", "王^小明", "", "mosaiq", "Patient"))
+    text = "\n".join(pdf_pages(write_pdf(run, tmp_path / "cjk.pdf")))
+    assert "cannot draw (U+738B U+5C0F U+660E)" in text.replace("\n", " ")
+    assert "confirm the patient against MOSAIQ" in text.replace("\n", " ")
