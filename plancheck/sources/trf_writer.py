@@ -48,25 +48,27 @@ class Column:
     item: int
     part: int
     name: str
-    scale: float = 1.0
+    scale: float = 1.0  # stored = value * scale, value as pymedphys decodes it
+    default: float = 0.0
 
 
 def _columns() -> tuple[Column, ...]:
     head = [
         Column(2240, 111, "Control point/Actual Value (None)"),
-        Column(2543, 111, "Linac State/Actual Value (None)"),
+        Column(2543, 111, "Linac State/Actual Value (None)", default=RADIATION_ON),
         Column(2542, 111, "Actual Dose Rate/Actual Value (Mu/min)"),
         Column(2238, 111, "Step Dose/Actual Value (Mu)", 10.0),
         Column(2162, 101, "Dose/Raw value (1/64th Mu)", 64.0),
         Column(2200, 111, "PRF Pauses/Actual Value (None)"),
-        Column(2541, 111, "Wedge Position/Actual Value (None)"),
+        Column(2541, 111, "Wedge Position/Actual Value (None)", default=WEDGE_OUT),
         Column(2224, 129, "Step Gantry/Scaled Actual (deg)", 10.0),
         Column(2225, 129, "Step Collimator/Scaled Actual (deg)", 10.0),
         Column(2226, 129, "Table Isocentric/Scaled Actual (deg)", 10.0),
         Column(2060, 129, "X1 Diaphragm/Scaled Actual (mm)", 10.0),
         Column(2061, 129, "X2 Diaphragm/Scaled Actual (mm)", 10.0),
     ]
-    y2 = [Column(2380 + i, 129, f"Y2 Leaf {i + 1}/Scaled Actual (mm)", 10.0) for i in range(LEAF_PAIRS)]
+    # pymedphys turns the sign of the Y2 bank as it decodes
+    y2 = [Column(2380 + i, 129, f"Y2 Leaf {i + 1}/Scaled Actual (mm)", -10.0) for i in range(LEAF_PAIRS)]
     y1 = [Column(2460 + i, 129, f"Y1 Leaf {i + 1}/Scaled Actual (mm)", 10.0) for i in range(LEAF_PAIRS)]
     return tuple(head + y2 + y1)
 
@@ -93,7 +95,7 @@ class TrfHeader:
 
 
 def write_trf(path: str | Path, header: TrfHeader, table: Mapping[str, np.ndarray]) -> Path:
-    """Write a TRF; ``table`` maps pymedphys column names to values in their units (mm, deg, MU)."""
+    """Write a TRF; ``table`` maps pymedphys column names to the values pymedphys should decode (mm, deg, MU)."""
     if header.version not in VERSIONS:
         raise ValueError(f"TRF version {header.version} unknown: pymedphys reads versions {sorted(VERSIONS)}")
     columns = columns_for(header.version)
@@ -102,7 +104,8 @@ def write_trf(path: str | Path, header: TrfHeader, table: Mapping[str, np.ndarra
     limit = np.iinfo(np.dtype(dtype)).max
     values = np.zeros((rows, len(columns)), dtype=np.int64)
     for j, column in enumerate(columns):
-        raw = np.round(np.asarray(table.get(column.name, np.zeros(rows)), dtype=float) * column.scale).astype(np.int64)
+        given = table.get(column.name, np.full(rows, column.default))
+        raw = np.round(np.asarray(given, dtype=float) * column.scale).astype(np.int64)
         if column.name.startswith("Dose/Raw"):  # a counter that wraps at 2**16; 16-bit tables hold it signed
             raw = raw % 65536
             raw = np.where(raw > limit, raw - 65536, raw)
@@ -185,7 +188,7 @@ def table_from_delivery(delivery: Delivery, machine: Machine) -> dict[str, np.nd
     }
     for i in range(LEAF_PAIRS):
         table[f"Y1 Leaf {i + 1}/Scaled Actual (mm)"] = mlc[:, i, 0]
-        table[f"Y2 Leaf {i + 1}/Scaled Actual (mm)"] = -mlc[:, i, 1]
+        table[f"Y2 Leaf {i + 1}/Scaled Actual (mm)"] = mlc[:, i, 1]
     return table
 
 
