@@ -17,6 +17,7 @@ byte offset, never a numpy error.
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import logging
 import warnings
 from dataclasses import dataclass
@@ -173,11 +174,11 @@ def trf_rows(trf: TrfLog) -> tuple[list[Param], list[Param]]:
 
 # ---- the source ---------------------------------------------------------------------
 def find_trf_files(root: Path, patient_id: str) -> list[Path]:
-    """The patient's clinical TRF files, filed as pymedphys' indexer does (``<centre>/<ID>_<LAST>_<FIRST>/clinical/...``)."""
+    """The patient's clinical TRF files, filed as pymedphys' indexer does (``[indexed/]<centre>/<ID>_<LAST>_<FIRST>/clinical/...``); QA deliveries are left out."""
     found: dict[Path, None] = {}
-    for depth in range(2):
-        for folder in sorted(root.glob("*/" * depth + "*_*")):
-            if folder.is_dir() and folder.name.split("_", 1)[0] == patient_id:
+    for depth in range(3):
+        for folder in sorted(root.glob("*/" * depth + f"{glob.escape(patient_id)}_*")):
+            if folder.is_dir() and (folder / "clinical").is_dir():
                 for path in sorted((folder / "clinical").rglob("*.trf")):
                     found.setdefault(path, None)
     return list(found)

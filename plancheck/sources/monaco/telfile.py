@@ -33,6 +33,7 @@ from plancheck.sources.normalise import bipolar
 _MLC_ROW = re.compile(r"^ *-?\d+\.\d+(?:, *-?\d+\.\d+){9}\s*$")
 _FLAG_ROW = re.compile(r"^\d(?:,\d){5}\s*$")
 _ANNOTATION = re.compile(r"^#\s*([a-z_]+)\s*:\s*(.*?)\s*$")
+_DAMAGED = "the tel.1 is damaged or written in a layout plancheck does not know: export the plan from Monaco again"
 
 BEAM_KEYS = ("description", "machine", "energy")
 
@@ -187,19 +188,19 @@ class _Parser:
         for k in range(L.MLC_ROWS):
             row = self._line(start + k, start, f"MLC row {k + 1} of {L.MLC_ROWS}")
             if not _MLC_ROW.match(row):
-                raise SourceError(f"expected MLC row {k + 1} of {L.MLC_ROWS} ({L.MLC_PER_ROW} comma-separated positions), got {row.strip()[:60]!r}", where=self.where(start + k))
+                raise SourceError(f"expected MLC row {k + 1} of {L.MLC_ROWS} ({L.MLC_PER_ROW} comma-separated positions), got {row.strip()[:60]!r}", where=self.where(start + k), fix=_DAMAGED)
             mlc_rows.append(row)
         flags = []
         for k in range(L.FLAG_ROWS):
             i = start + L.MLC_ROWS + k
             row = self._line(i, start, f"flag row {k + 1} of {L.FLAG_ROWS}")
             if not _FLAG_ROW.match(row):
-                raise SourceError(f"expected flag row {k + 1} of {L.FLAG_ROWS} ({L.FLAG_PER_ROW} one-digit values), got {row.strip()[:60]!r}", where=self.where(i))
+                raise SourceError(f"expected flag row {k + 1} of {L.FLAG_ROWS} ({L.FLAG_PER_ROW} one-digit values), got {row.strip()[:60]!r}", where=self.where(i), fix=_DAMAGED)
             flags.append(row.strip())
         i = start + L.TYPE_LINE
         code = self._line(i, start, f"'{L.DYNAMIC_CODE}' or '{L.STATIC_CODE}'").strip()
         if code not in (L.DYNAMIC_CODE, L.STATIC_CODE):
-            raise SourceError(f"expected '{L.DYNAMIC_CODE}' (dynamic control point) or '{L.STATIC_CODE}' (static segment), got {code[:20]!r}", where=self.where(i))
+            raise SourceError(f"expected '{L.DYNAMIC_CODE}' (dynamic control point) or '{L.STATIC_CODE}' (static segment), got {code[:20]!r}", where=self.where(i), fix=_DAMAGED)
         params: dict[str, float] = {}
         for k, spec in enumerate(L.PARAMETER_LINES):
             params.update(self._parameters(start + L.FIRST_PARAMETER_LINE + k, start, spec))
@@ -212,7 +213,7 @@ class _Parser:
         try:
             values = [float(p) for p in parts]
         except ValueError:
-            raise SourceError(f"expected numbers on the {spec.name} line, got {row.strip()[:60]!r}", where=self.where(i)) from None
+            raise SourceError(f"expected numbers on the {spec.name} line, got {row.strip()[:60]!r}", where=self.where(i), fix=_DAMAGED) from None
         if self.layout is None and spec.name == "collimator":
             self.layout = L.layout_from_width(len(values))
             if self.layout is None:
@@ -225,7 +226,7 @@ class _Parser:
         width = layout.width(spec)
         if len(values) != width:
             version = f"Monaco {self.header['monaco_version']}" if "monaco_version" in self.header else f"the {layout.name} layout"
-            raise SourceError(f"expected {width} values on the {spec.name} line ({version}), got {len(values)}", where=self.where(i))
+            raise SourceError(f"expected {width} values on the {spec.name} line ({version}), got {len(values)}", where=self.where(i), fix=_DAMAGED)
         return dict(zip(layout.names(spec), values))
 
     # ---- beams -------------------------------------------------------------
