@@ -49,8 +49,8 @@ def main() -> None:
     warnings.simplefilter("ignore")
     print(f"{'file':32} {'lines':>7} {'plancheck ms':>13} {'pymedphys ms':>13} {'ratio':>7}")
     for name, path in files.items():
-        ours = best_of(lambda: read_tel(path).delivery())
-        theirs = best_of(lambda: pymedphys.Delivery.from_monaco(path))
+        ours = best_of(lambda p=path: read_tel(p).delivery())
+        theirs = best_of(lambda p=path: pymedphys.Delivery.from_monaco(p))
         assert read_tel(path).delivery().allclose(Delivery.from_pymedphys(pymedphys.Delivery.from_monaco(path)), atol=1e-9)
         lines = path.read_text().count("\n")
         print(f"{name:32} {lines:7d} {ours * 1e3:13.1f} {theirs * 1e3:13.1f} {theirs / ours:6.1f}x")

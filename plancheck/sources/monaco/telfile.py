@@ -127,7 +127,6 @@ class _Parser:
         self.path, self.lines = path, lines
         self.header: dict[str, str] = {}
         self.layout: L.Layout | None = None
-        self.version_line = 0
         self.blocks: list[_Block] = []
         self.beam_marks: list[tuple[int, str, dict[str, str]]] = []  # (block index, label, info)
         self.warnings: list[str] = []
@@ -171,7 +170,7 @@ class _Parser:
                 where=self.where(i),
                 fix="plancheck reads tel.1 from Monaco 5.0 to 6.x (block layouts: standard, 5.51.10); check the version or report the new layout",
             )
-        self.layout, self.version_line = layout, i
+        self.layout = layout
 
     # ---- field pass for one block ----------------------------------------
     def _line(self, i: int, block_start: int, expected: str) -> str:
@@ -183,20 +182,19 @@ class _Parser:
             )
         return self.lines[i]
 
+    def _rows(self, block_start: int, offset: int, count: int, pattern: re.Pattern[str], what: str, shape: str) -> list[str]:
+        rows = []
+        for k in range(count):
+            i = block_start + offset + k
+            row = self._line(i, block_start, f"{what} {k + 1} of {count}")
+            if not pattern.match(row):
+                raise SourceError(f"expected {what} {k + 1} of {count} ({shape}), got {row.strip()[:60]!r}", where=self.where(i), fix=_DAMAGED)
+            rows.append(row)
+        return rows
+
     def _block(self, start: int) -> _Block:
-        mlc_rows = []
-        for k in range(L.MLC_ROWS):
-            row = self._line(start + k, start, f"MLC row {k + 1} of {L.MLC_ROWS}")
-            if not _MLC_ROW.match(row):
-                raise SourceError(f"expected MLC row {k + 1} of {L.MLC_ROWS} ({L.MLC_PER_ROW} comma-separated positions), got {row.strip()[:60]!r}", where=self.where(start + k), fix=_DAMAGED)
-            mlc_rows.append(row)
-        flags = []
-        for k in range(L.FLAG_ROWS):
-            i = start + L.MLC_ROWS + k
-            row = self._line(i, start, f"flag row {k + 1} of {L.FLAG_ROWS}")
-            if not _FLAG_ROW.match(row):
-                raise SourceError(f"expected flag row {k + 1} of {L.FLAG_ROWS} ({L.FLAG_PER_ROW} one-digit values), got {row.strip()[:60]!r}", where=self.where(i), fix=_DAMAGED)
-            flags.append(row.strip())
+        mlc_rows = self._rows(start, 0, L.MLC_ROWS, _MLC_ROW, "MLC row", f"{L.MLC_PER_ROW} comma-separated positions")
+        flags = [r.strip() for r in self._rows(start, L.MLC_ROWS, L.FLAG_ROWS, _FLAG_ROW, "flag row", f"{L.FLAG_PER_ROW} one-digit values")]
         i = start + L.TYPE_LINE
         code = self._line(i, start, f"'{L.DYNAMIC_CODE}' or '{L.STATIC_CODE}'").strip()
         if code not in (L.DYNAMIC_CODE, L.STATIC_CODE):
