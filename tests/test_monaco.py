@@ -79,6 +79,34 @@ def test_bare_static_beams_cannot_be_split_and_say_so(tmp_path: Path) -> None:
     assert len(tel.beams) == 1 and "static segments" in tel.warnings[0]
 
 
+def _loosen(text: str) -> str:
+    """What pymedphys' pattern also accepts: padded MLC values, whole numbers for angles and jaws, CRLF."""
+    from plancheck.sources.monaco import layout as L
+
+    lines = text.splitlines()
+    whole = lambda v: str(int(float(v))) if float(v).is_integer() else v  # noqa: E731
+    for start in range(0, len(lines), L.BLOCK_LINES):
+        for k in range(L.MLC_ROWS):
+            lines[start + k] = ",".join(f"{float(v):11.6f}" for v in lines[start + k].split(","))
+        gantry = start + L.FIRST_PARAMETER_LINE
+        first, angle = lines[gantry].split(",")
+        lines[gantry] = f"{first},{whole(angle)}"
+        lines[gantry + 1] = ",".join(whole(v) for v in lines[gantry + 1].split(","))
+        lines[gantry + 4] = ",".join(whole(v) for v in lines[gantry + 4].split(","))
+    return "\r\n".join(lines) + "\r\n"
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_loose_number_formats_read_as_pymedphys_reads_them(version: str, tmp_path: Path) -> None:
+    beams = beams_of(VMAT)
+    path = write_tel(beams, tmp_path / "tel.1", monaco_version=version, annotate=False)
+    path.write_bytes(_loosen(path.read_text()).encode())
+    assert b",90\r\n" in path.read_bytes()
+    theirs = pymedphys_reads(path)
+    assert len(theirs) == 63 and theirs.allclose(Delivery.merge(*beams.values()), atol=1e-6)
+    assert read_tel(path).delivery().allclose(theirs, atol=1e-9)
+
+
 def test_step_and_shoot_is_written_as_static_segments(tmp_path: Path) -> None:
     d = beams_of(PLANS[0])["AP"]
     mlc = np.concatenate([d.mlc, d.mlc + 5.0, d.mlc - 3.0])
