@@ -34,6 +34,7 @@ class Config:
     dicom_dir: Path | None = None
     monaco_dir: Path | None = None
     icom_dir: Path | None = None
+    trf_dir: Path | None = None
     pdf_dir: Path | None = None
     escan_dir: Path | None = None
     output_dir: Path = Path("plancheck-results")
@@ -47,7 +48,7 @@ class Config:
         return self.machines.get(name.upper(), Machine(name=name.upper()))
 
 
-_FOLDER_KEYS = ("dicom", "monaco", "icom", "pdf", "escan", "output")
+_FOLDER_KEYS = ("dicom", "monaco", "icom", "trf", "pdf", "escan", "output")
 
 
 def load_config(path: str | Path | None = None) -> Config:
@@ -106,6 +107,7 @@ def config_from_dict(data: dict[str, Any], path: Path | None = None) -> Config:
         dicom_dir=folder(folders["dicom"], "dicom") if "dicom" in folders else None,
         monaco_dir=folder(folders["monaco"], "monaco") if "monaco" in folders else None,
         icom_dir=folder(folders["icom"], "icom") if "icom" in folders else None,
+        trf_dir=folder(folders["trf"], "trf") if "trf" in folders else None,
         pdf_dir=folder(folders["pdf"], "pdf") if "pdf" in folders else None,
         escan_dir=folder(folders["escan"], "escan") if "escan" in folders else None,
         output_dir=folder(folders["output"], "output") if "output" in folders else base / "plancheck-results",

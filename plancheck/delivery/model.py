@@ -137,3 +137,30 @@ class Delivery:
         from plancheck.sources.mosaiq.delivery import delivery_from_mosaiq
 
         return delivery_from_mosaiq(url_or_engine, field_id)
+
+    @classmethod
+    def from_monaco(cls, tel_path: "str | Path", beam: str | None = None) -> "Delivery":
+        """A Monaco tel.1: the whole file as pymedphys reads it, or one beam (by label) from MU 0."""
+        from plancheck.errors import SourceError
+        from plancheck.sources.monaco.telfile import read_tel
+
+        tel = read_tel(tel_path)
+        if beam is None:
+            return tel.delivery()
+        deliveries = tel.beam_deliveries()
+        if beam not in deliveries:
+            raise SourceError(f"no beam {beam!r} (beams: {', '.join(deliveries)})", where=str(tel_path))
+        return deliveries[beam]
+
+    def to_tel(self, path: "str | Path", label: str = "1", **options: Any) -> Path:
+        """Write this delivery as a one-beam Monaco tel.1 (options as ``write_tel``)."""
+        from plancheck.sources.monaco.writer import write_tel
+
+        return write_tel({label: self}, path, **options)
+
+    @classmethod
+    def from_trf(cls, path: "str | Path") -> "Delivery":
+        """An Elekta TRF log file, as ``pymedphys.Delivery.from_trf`` reads it."""
+        from plancheck.sources.trf import delivery_from_trf
+
+        return delivery_from_trf(path)

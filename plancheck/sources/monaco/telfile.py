@@ -1,0 +1,300 @@
+"""Read a Monaco tel.1: structure first (blocks of lines), then fields through ``layout``'s map.
+
+The control-point blocks are Monaco's (see ``layout``). Which beam a block
+belongs to is not written in any published part of the file, so beams are found
+in one of two ways:
+
+* plancheck annotations: lines ``# key: value`` that ``write_tel`` puts before
+  each beam (``# beam: 1-1``, ``# description: G270``, ``# machine: 2619``,
+  ``# energy: 6X``) and at the top (``# monaco_version: 5.51.10``). pymedphys
+  skips them, as it skips every line outside a block.
+* without annotations (a tel.1 straight from Monaco): pymedphys' rule, a new
+  beam starts at every control point after the first that adds no MU (the first
+  control point of a dynamic beam). Beams are then labelled 1, 2, ... in file
+  order; ``plancheck.sources.monaco.reader`` relabels them from an RT Plan in
+  the plan folder where there is one. Static (step-and-shoot) segments all add
+  MU, so consecutive static beams cannot be told apart this way: they are read
+  as one beam and a warning says so.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from plancheck.delivery.model import Delivery
+from plancheck.errors import SourceError
+from plancheck.sources.monaco import layout as L
+from plancheck.sources.normalise import bipolar
+
+_MLC_ROW = re.compile(r"^ *-?\d+\.\d+(?:, *-?\d+\.\d+){9}\s*$")
+_FLAG_ROW = re.compile(r"^\d(?:,\d){5}\s*$")
+_ANNOTATION = re.compile(r"^#\s*([a-z_]+)\s*:\s*(.*?)\s*$")
+_DAMAGED = "the tel.1 is damaged or written in a layout plancheck does not know: export the plan from Monaco again"
+
+BEAM_KEYS = ("description", "machine", "energy")
+
+
+@dataclass
+class TelBeam:
+    """The control-point blocks of one beam, as written (IEC angles, raw MLC pairs)."""
+
+    label: str
+    line: int
+    info: dict[str, str] = field(default_factory=dict)
+    lines: list[int] = field(default_factory=list)
+    static: list[bool] = field(default_factory=list)
+    params: list[dict[str, float]] = field(default_factory=list)
+    mlc_raw: list[np.ndarray] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+
+    def array(self, name: str) -> np.ndarray:
+        return np.array([p[name] for p in self.params], dtype=float)
+
+    @property
+    def segment_mu(self) -> np.ndarray:
+        return self.array("segment_mu")
+
+    @property
+    def control_points(self) -> int:
+        """Control points as DICOM counts them: a static segment is two."""
+        return len(self.params) + sum(self.static)
+
+    def delivery(self) -> Delivery:
+        """This beam alone, MU from 0, angles made bipolar within the beam."""
+        return _delivery([self], [slice(0, len(self.params))])
+
+
+@dataclass
+class TelFile:
+    """A parsed tel.1: its beams, the layout its blocks use, and what the reader noticed."""
+
+    path: Path
+    layout: L.Layout
+    beams: list[TelBeam]
+    header: dict[str, str] = field(default_factory=dict)
+    annotated: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def monaco_version(self) -> str | None:
+        return self.header.get("monaco_version")
+
+    def beam_deliveries(self) -> dict[str, Delivery]:
+        return {beam.label: beam.delivery() for beam in self.beams}
+
+    def delivery(self) -> Delivery:
+        """The whole file as one delivery, as ``pymedphys.Delivery.from_monaco`` returns it."""
+        return _delivery(self.beams, _pymedphys_segments(self.beams))
+
+
+def read_tel(path: str | Path) -> TelFile:
+    """Parse a tel.1; SourceError names the file, the line and what was expected."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="latin-1")
+    except OSError as exc:
+        raise SourceError(f"cannot read tel.1 ({exc.strerror or exc})", where=str(path), fix="is the Monaco FocalData share reachable?") from None
+    return parse_tel(text, path)
+
+
+def parse_tel(text: str, path: Path) -> TelFile:
+    lines = text.splitlines()
+    parser = _Parser(path, lines)
+    parser.run()
+    if not parser.blocks:
+        raise SourceError("no control points found", where=str(path), fix="is this a Monaco tel.1 of a calculated plan?")
+    return parser.result()
+
+
+# ---- structure pass -------------------------------------------------------
+@dataclass
+class _Block:
+    line: int
+    static: bool
+    params: dict[str, float]
+    mlc_raw: np.ndarray
+    flags: str
+
+
+class _Parser:
+    """Walks the lines once: annotations, control-point blocks, and anything else (skipped)."""
+
+    def __init__(self, path: Path, lines: list[str]) -> None:
+        self.path, self.lines = path, lines
+        self.header: dict[str, str] = {}
+        self.layout: L.Layout | None = None
+        self.blocks: list[_Block] = []
+        self.beam_marks: list[tuple[int, str, dict[str, str]]] = []  # (block index, label, info)
+        self.warnings: list[str] = []
+
+    def where(self, index: int) -> str:
+        return f"{self.path} line {index + 1}"
+
+    def run(self) -> None:
+        i, n = 0, len(self.lines)
+        while i < n:
+            line = self.lines[i]
+            if line.startswith("#"):
+                self._annotation(i, line)
+                i += 1
+            elif _MLC_ROW.match(line):
+                self.blocks.append(self._block(i))
+                i += L.BLOCK_LINES
+            else:
+                i += 1
+
+    def _annotation(self, i: int, line: str) -> None:
+        match = _ANNOTATION.match(line)
+        if not match:
+            return  # a plain comment
+        key, value = match.groups()
+        if key == "beam":
+            self.beam_marks.append((len(self.blocks), value, {}))
+        elif key in BEAM_KEYS and self.beam_marks:
+            self.beam_marks[-1][2][key] = value
+        else:
+            self.header[key] = value
+            if key == "monaco_version":
+                self._set_version(i, value)
+
+    def _set_version(self, i: int, text: str) -> None:
+        version = L.parse_version(text)
+        layout = L.layout_for_version(version) if version else None
+        if layout is None:
+            raise SourceError(
+                f"unknown Monaco version {text!r}",
+                where=self.where(i),
+                fix="plancheck reads tel.1 from Monaco 5.0 to 6.x (block layouts: standard, 5.51.10); check the version or report the new layout",
+            )
+        self.layout = layout
+
+    # ---- field pass for one block ----------------------------------------
+    def _line(self, i: int, block_start: int, expected: str) -> str:
+        if i >= len(self.lines):
+            raise SourceError(
+                f"file ends inside the control point that starts at line {block_start + 1}; expected {expected}",
+                where=self.where(len(self.lines) - 1),
+                fix="the tel.1 is truncated: export the plan from Monaco again",
+            )
+        return self.lines[i]
+
+    def _rows(self, block_start: int, offset: int, count: int, pattern: re.Pattern[str], what: str, shape: str) -> list[str]:
+        rows = []
+        for k in range(count):
+            i = block_start + offset + k
+            row = self._line(i, block_start, f"{what} {k + 1} of {count}")
+            if not pattern.match(row):
+                raise SourceError(f"expected {what} {k + 1} of {count} ({shape}), got {row.strip()[:60]!r}", where=self.where(i), fix=_DAMAGED)
+            rows.append(row)
+        return rows
+
+    def _block(self, start: int) -> _Block:
+        mlc_rows = self._rows(start, 0, L.MLC_ROWS, _MLC_ROW, "MLC row", f"{L.MLC_PER_ROW} comma-separated positions")
+        flags = [r.strip() for r in self._rows(start, L.MLC_ROWS, L.FLAG_ROWS, _FLAG_ROW, "flag row", f"{L.FLAG_PER_ROW} one-digit values")]
+        i = start + L.TYPE_LINE
+        code = self._line(i, start, f"'{L.DYNAMIC_CODE}' or '{L.STATIC_CODE}'").strip()
+        if code not in (L.DYNAMIC_CODE, L.STATIC_CODE):
+            raise SourceError(f"expected '{L.DYNAMIC_CODE}' (dynamic control point) or '{L.STATIC_CODE}' (static segment), got {code[:20]!r}", where=self.where(i), fix=_DAMAGED)
+        params: dict[str, float] = {}
+        for k, spec in enumerate(L.PARAMETER_LINES):
+            params.update(self._parameters(start + L.FIRST_PARAMETER_LINE + k, start, spec))
+        mlc = np.array(",".join(mlc_rows).split(","), dtype=float)
+        return _Block(start + 1, code == L.STATIC_CODE, params, mlc, "\n".join(flags))
+
+    def _parameters(self, i: int, start: int, spec: L.LineSpec) -> dict[str, float]:
+        row = self._line(i, start, f"the {spec.name} line")
+        parts = row.split(",")
+        try:
+            values = [float(p) for p in parts]
+        except ValueError:
+            raise SourceError(f"expected numbers on the {spec.name} line, got {row.strip()[:60]!r}", where=self.where(i), fix=_DAMAGED) from None
+        if self.layout is None and spec.name == "collimator":
+            self.layout = L.layout_from_width(len(values))
+            if self.layout is None:
+                raise SourceError(
+                    f"unknown Monaco layout: the collimator line holds {len(values)} values",
+                    where=self.where(i),
+                    fix="plancheck reads 1 value (Monaco before 5.51.10) or 3 (5.51.10 and later); is this tel.1 from a newer Monaco?",
+                )
+        layout = self.layout or L.STANDARD  # only the collimator line differs between layouts
+        width = layout.width(spec)
+        if len(values) != width:
+            version = f"Monaco {self.header['monaco_version']}" if "monaco_version" in self.header else f"the {layout.name} layout"
+            raise SourceError(f"expected {width} values on the {spec.name} line ({version}), got {len(values)}", where=self.where(i), fix=_DAMAGED)
+        return dict(zip(layout.names(spec), values))
+
+    # ---- beams -------------------------------------------------------------
+    def result(self) -> TelFile:
+        assert self.layout is not None
+        annotated = bool(self.beam_marks)
+        beams = self._annotated_beams() if annotated else self._beams_by_mu()
+        return TelFile(self.path, self.layout, beams, self.header, annotated, self.warnings)
+
+    def _annotated_beams(self) -> list[TelBeam]:
+        first_block = self.beam_marks[0][0]
+        if first_block > 0:
+            raise SourceError(f"control point at line {self.blocks[0].line} comes before the first '# beam:' line", where=str(self.path))
+        beams = []
+        ends = [m[0] for m in self.beam_marks[1:]] + [len(self.blocks)]
+        for (begin, label, info), end in zip(self.beam_marks, ends):
+            if begin == end:
+                raise SourceError(f"beam {label!r} has no control points", where=str(self.path))
+            beams.append(_beam(label, info, self.blocks[begin:end]))
+        return beams
+
+    def _beams_by_mu(self) -> list[TelBeam]:
+        starts = [0] + [k for k in range(1, len(self.blocks)) if self.blocks[k].params["segment_mu"] == 0]
+        ends = starts[1:] + [len(self.blocks)]
+        beams = [_beam(str(n + 1), {}, self.blocks[a:b]) for n, (a, b) in enumerate(zip(starts, ends))]
+        if any(b.static for b in self.blocks) and len(self.blocks) > 1:
+            self.warnings.append(
+                f"{self.path}: static segments found and no beam labels; consecutive static beams are read as one beam"
+            )
+        return beams
+
+
+def _beam(label: str, info: dict[str, str], blocks: list[_Block]) -> TelBeam:
+    return TelBeam(
+        label=label,
+        line=blocks[0].line,
+        info=dict(info),
+        lines=[b.line for b in blocks],
+        static=[b.static for b in blocks],
+        params=[b.params for b in blocks],
+        mlc_raw=[b.mlc_raw for b in blocks],
+        flags=[b.flags for b in blocks],
+    )
+
+
+# ---- deliveries -------------------------------------------------------------
+def _pymedphys_segments(beams: list[TelBeam]) -> list[slice]:
+    """Runs of blocks pymedphys makes angles bipolar over: split where the running MU stops growing."""
+    mu = np.cumsum(np.concatenate([b.segment_mu for b in beams]))
+    cuts = np.flatnonzero(np.diff(mu) == 0) + 1
+    edges = [0, *cuts.tolist(), len(mu)]
+    return [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]
+
+
+def _delivery(beams: list[TelBeam], segments: list[slice]) -> Delivery:
+    """Blocks to control points: cumulative MU, bipolar angles, a static segment doubled (start, end)."""
+    seg_mu = np.concatenate([b.segment_mu for b in beams])
+    gantry_iec = np.concatenate([b.array("gantry_deg") for b in beams])
+    coll_iec = np.concatenate([b.array("collimator_deg") for b in beams])
+    gantry = np.concatenate([bipolar(gantry_iec[s]) for s in segments])
+    coll = np.concatenate([bipolar(coll_iec[s]) for s in segments])
+    raw = np.stack([m for b in beams for m in b.mlc_raw]).reshape(len(seg_mu), L.LEAF_PAIRS, 2)
+    mlc = np.stack([raw[:, ::-1, 1], -raw[:, ::-1, 0]], axis=2)
+    gap = np.concatenate([b.array("jaw_gap_mm") for b in beams])
+    centre = np.concatenate([b.array("jaw_centre_mm") for b in beams])
+    jaw = np.stack([centre + gap / 2, -(centre - gap / 2)], axis=1)
+    static = np.concatenate([np.asarray(b.static, dtype=bool) for b in beams])
+    cumulative = np.cumsum(seg_mu)
+    before = np.concatenate([[0.0], cumulative[:-1]])
+    index = np.repeat(np.arange(len(seg_mu)), 1 + static)
+    first_of_pair = np.concatenate([[True], index[1:] != index[:-1]]) & static[index]
+    mu = np.where(first_of_pair, before[index], cumulative[index])
+    return Delivery(mu, gantry[index], coll[index], mlc[index], jaw[index])

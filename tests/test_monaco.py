@@ -1,0 +1,276 @@
+"""Monaco tel.1: our writer read by pymedphys, our reader against pymedphys, the FocalData finder and the source."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pymedphys
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from plancheck.config import Config
+from plancheck.delivery import Delivery
+from plancheck.errors import SourceError
+from plancheck.sources import Request
+from plancheck.sources.monaco import read, read_tel, write_tel
+from plancheck.sources.monaco.focaldata import find_plans, make_patient_dir, patient_dirs, patient_name
+from plancheck.sources.monaco.fromdicom import focaldata_from_rtplan, tel_from_rtplan
+from plancheck.sources.rtplan import load, rows_from_dataset
+from plancheck.table import ParamTable
+
+PMP = Path(pymedphys.__file__).parent
+PLANS = sorted((PMP / "_experimental/serviceplans/templates").glob("*.dcm")) + [PMP / "tests/dicom/data/rtplan/06MV_plan.dcm"]
+VMAT = PMP / "_experimental/serviceplans/templates/vmat_example.dcm"
+VERSIONS = ("5.51.10", "5.11")
+
+
+def pymedphys_reads(path: Path) -> Delivery:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return Delivery.from_pymedphys(pymedphys.Delivery.from_monaco(path))
+
+
+def beams_of(plan: Path) -> dict[str, Delivery]:
+    return rows_from_dataset(load(plan), str(plan))[1]
+
+
+# ---- writer -> pymedphys, and our reader -> pymedphys -----------------------------
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("annotate", [True, False], ids=["annotated", "bare"])
+@pytest.mark.parametrize("plan", PLANS, ids=lambda p: p.name)
+def test_written_tel_reads_back_in_pymedphys_and_ours(plan: Path, version: str, annotate: bool, tmp_path: Path) -> None:
+    beams = beams_of(plan)
+    tel = write_tel(beams, tmp_path / "tel.1", monaco_version=version, annotate=annotate)
+    theirs = pymedphys_reads(tel)
+    assert theirs.allclose(Delivery.merge(*beams.values()), atol=1e-6)
+    ours = read_tel(tel)
+    assert ours.layout.name == ("5.51.10" if version == "5.51.10" else "standard")
+    assert ours.delivery().allclose(theirs, atol=1e-9)
+    assert Delivery.from_monaco(tel).allclose(theirs, atol=1e-9)
+
+
+@pytest.mark.parametrize("plan", PLANS, ids=lambda p: p.name)
+def test_annotated_beams_come_back_under_their_names(plan: Path, tmp_path: Path) -> None:
+    beams = beams_of(plan)
+    tel = read_tel(write_tel(beams, tmp_path / "tel.1"))
+    assert [b.label for b in tel.beams] == list(beams)
+    for label, delivery in beams.items():
+        assert tel.beam_deliveries()[label].allclose(delivery, atol=1e-6), label
+        assert Delivery.from_monaco(tel.path, beam=label).allclose(delivery, atol=1e-6)
+
+
+def test_bare_dynamic_beams_are_split_where_mu_restarts(tmp_path: Path) -> None:
+    beams = beams_of(VMAT)
+    tel = read_tel(write_tel(beams, tmp_path / "tel.1", annotate=False))
+    assert [b.label for b in tel.beams] == ["1", "2"] and not tel.annotated
+    for ours, theirs in zip(tel.beam_deliveries().values(), beams.values()):
+        assert ours.allclose(theirs, atol=1e-6)
+
+
+def test_bare_static_beams_cannot_be_split_and_say_so(tmp_path: Path) -> None:
+    plan = PMP / "tests/dicom/data/rtplan/06MV_plan.dcm"
+    tel = read_tel(write_tel(beams_of(plan), tmp_path / "tel.1", annotate=False))
+    assert len(tel.beams) == 1 and "static segments" in tel.warnings[0]
+
+
+def _loosen(text: str) -> str:
+    """What pymedphys' pattern also accepts: padded MLC values, whole numbers for angles and jaws, CRLF."""
+    from plancheck.sources.monaco import layout as L
+
+    lines = text.splitlines()
+    whole = lambda v: str(int(float(v))) if float(v).is_integer() else v  # noqa: E731
+    for start in range(0, len(lines), L.BLOCK_LINES):
+        for k in range(L.MLC_ROWS):
+            lines[start + k] = ",".join(f"{float(v):11.6f}" for v in lines[start + k].split(","))
+        gantry = start + L.FIRST_PARAMETER_LINE
+        first, angle = lines[gantry].split(",")
+        lines[gantry] = f"{first},{whole(angle)}"
+        lines[gantry + 1] = ",".join(whole(v) for v in lines[gantry + 1].split(","))
+        lines[gantry + 4] = ",".join(whole(v) for v in lines[gantry + 4].split(","))
+    return "\r\n".join(lines) + "\r\n"
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_loose_number_formats_read_as_pymedphys_reads_them(version: str, tmp_path: Path) -> None:
+    beams = beams_of(VMAT)
+    path = write_tel(beams, tmp_path / "tel.1", monaco_version=version, annotate=False)
+    path.write_bytes(_loosen(path.read_text()).encode())
+    assert b",90\r\n" in path.read_bytes()
+    theirs = pymedphys_reads(path)
+    assert len(theirs) == 63 and theirs.allclose(Delivery.merge(*beams.values()), atol=1e-6)
+    assert read_tel(path).delivery().allclose(theirs, atol=1e-9)
+
+
+def test_step_and_shoot_is_written_as_static_segments(tmp_path: Path) -> None:
+    d = beams_of(PLANS[0])["AP"]
+    mlc = np.concatenate([d.mlc, d.mlc + 5.0, d.mlc - 3.0])
+    sns = Delivery([0, 10, 10, 30, 30, 31.5], [0] * 6, [0] * 6, mlc, np.concatenate([d.jaw] * 3))
+    path = sns.to_tel(tmp_path / "tel.1", label="SNS")
+    text = path.read_text()
+    assert text.count("\n2,2\n") == 3 and "\n1,1\n" not in text
+    assert pymedphys_reads(path).allclose(sns, atol=1e-6)
+    beam = read_tel(path).beams[0]
+    assert beam.control_points == 6 and all(beam.static)
+
+
+# ---- hypothesis: any small delivery survives the round trip -----------------------
+@st.composite
+def deliveries(draw: st.DrawFn) -> dict[str, Delivery]:
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    beams = {}
+    for b in range(draw(st.integers(1, 3))):
+        n = draw(st.integers(2, 6))
+        steps = rng.uniform(0, 20, n - 1) * (rng.uniform(size=n - 1) > 0.2)
+        mu = np.concatenate([[0.0], np.cumsum(steps)])
+        gantry = rng.uniform(-179.5, 179.5, n)
+        coll = np.full(n, rng.uniform(-179.5, 179.5))
+        mlc = rng.uniform(-150, 150, (n, 80, 2))
+        jaw = rng.uniform(-200, 200, (n, 2))
+        beams[f"B{b}"] = Delivery(mu, gantry, coll, mlc, jaw)
+    return beams
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(beams=deliveries(), version=st.sampled_from(VERSIONS))
+def test_any_delivery_round_trips(beams: dict[str, Delivery], version: str, tmp_path: Path) -> None:
+    tel = write_tel(beams, tmp_path / "tel.1", monaco_version=version)
+    theirs = pymedphys_reads(tel)
+    assert theirs.allclose(Delivery.merge(*beams.values()), atol=1e-6)
+    parsed = read_tel(tel)
+    assert parsed.delivery().allclose(theirs, atol=1e-9)
+    for label, delivery in beams.items():
+        assert parsed.beam_deliveries()[label].allclose(delivery, atol=1e-6)
+
+
+# ---- malformed files -----------------------------------------------------------------
+@pytest.fixture()
+def vmat_tel(tmp_path: Path) -> Path:
+    return tel_from_rtplan(VMAT, tmp_path / "tel.1")
+
+
+def _error(path: Path) -> str:
+    with pytest.raises(SourceError) as info:
+        read_tel(path)
+    return info.value.message
+
+
+def test_unknown_version_line_names_file_and_line(vmat_tel: Path) -> None:
+    vmat_tel.write_text(vmat_tel.read_text().replace("# monaco_version: 5.51.10", "# monaco_version: 9.1"))
+    message = _error(vmat_tel)
+    assert f"{vmat_tel} line 2" in message and "unknown Monaco version '9.1'" in message
+
+
+def test_unknown_layout_names_the_collimator_line(tmp_path: Path) -> None:
+    path = tel_from_rtplan(VMAT, tmp_path / "tel.1", annotate=False)
+    lines = path.read_text().splitlines()
+    lines[31] = lines[31] + ",0.0,0.0"  # the first collimator line: 3 -> 5 values
+    path.write_text("\n".join(lines) + "\n")
+    message = _error(path)
+    assert f"{path} line 32" in message and "unknown Monaco layout" in message and "5 values" in message
+
+
+def test_version_and_layout_must_agree(vmat_tel: Path) -> None:
+    vmat_tel.write_text(vmat_tel.read_text().replace("# monaco_version: 5.51.10", "# monaco_version: 5.11"))
+    message = _error(vmat_tel)
+    assert "line 38" in message and "expected 1 values on the collimator line (Monaco 5.11), got 3" in message
+
+
+def test_truncated_file_names_the_block(vmat_tel: Path) -> None:
+    lines = vmat_tel.read_text().splitlines()
+    vmat_tel.write_text("\n".join(lines[:-10]) + "\n")
+    message = _error(vmat_tel)
+    assert "file ends inside the control point that starts at line" in message and "truncated" in message
+
+
+def test_broken_mlc_row_names_its_line(vmat_tel: Path) -> None:
+    lines = vmat_tel.read_text().splitlines()
+    lines[10] = lines[10].rsplit(",", 1)[0]  # 9 positions
+    vmat_tel.write_text("\n".join(lines) + "\n")
+    message = _error(vmat_tel)
+    assert f"{vmat_tel} line 11" in message and "expected MLC row 5 of 16" in message
+
+
+def test_file_without_control_points(tmp_path: Path) -> None:
+    path = tmp_path / "tel.1"
+    path.write_text("not a plan\n")
+    assert "no control points" in _error(path)
+
+
+def test_missing_file_is_a_source_error(tmp_path: Path) -> None:
+    assert "cannot read tel.1" in _error(tmp_path / "nowhere" / "tel.1")
+
+
+# ---- FocalData finder and the source ------------------------------------------------
+def _tree(root: Path) -> tuple[Path, Path]:
+    old = focaldata_from_rtplan(VMAT, root, plan="OLDPLAN")
+    new = focaldata_from_rtplan(VMAT, root, plan="NEWPLAN")
+    os.utime(old, (1_600_000_000, 1_600_000_000))
+    os.utime(new, (1_700_000_000, 1_700_000_000))
+    make_patient_dir(root, "OTHER", "DOE^JANE")
+    return old, new
+
+
+def test_finder_lists_plans_newest_first_at_any_depth(tmp_path: Path) -> None:
+    old, new = _tree(tmp_path)
+    for root in (tmp_path, tmp_path / "Clinic", tmp_path / "Clinic" / "1~Clinical"):
+        plans = find_plans(root, "MVISO")
+        assert [p.name for p in plans] == ["NEWPLAN", "OLDPLAN"]
+        assert plans[0].tel_paths == (new,)
+    assert find_plans(tmp_path, "OTHER") == [] and find_plans(tmp_path, "MVIS") == []
+    assert patient_name(patient_dirs(tmp_path, "MVISO")[0]) == "MV^ISO"
+
+
+def test_source_reads_newest_or_named_plan(tmp_path: Path) -> None:
+    _tree(tmp_path)
+    config = Config(monaco_dir=tmp_path)
+    newest = read(Request("MVISO", None, config))
+    assert newest is not None and not newest.warnings
+    labels = {r.value for r in newest.rows if r.param == "plan_label"}
+    assert labels == {"NEWPLAN"} and set(newest.deliveries) == {"1-1", "1-2"}
+    named = read(Request("MVISO", "oldplan", config))
+    assert {r.value for r in named.rows if r.param == "plan_label"} == {"OLDPLAN"}
+    missing = read(Request("MVISO", "NOPLAN", config))
+    assert not missing.rows and "NEWPLAN" in missing.warnings[0]
+    assert "no Monaco plan" in read(Request("NOBODY", None, config)).warnings[0]
+    assert read(Request("MVISO", None, Config())) is None
+    with pytest.raises(SourceError, match="FocalData folder not found"):
+        read(Request("MVISO", None, Config(monaco_dir=tmp_path / "absent")))
+
+
+@pytest.mark.parametrize("plan", [VMAT, PMP / "tests/dicom/data/rtplan/06MV_plan.dcm"], ids=lambda p: p.name)
+def test_source_rows_agree_with_the_rt_plan(plan: Path, tmp_path: Path) -> None:
+    focaldata_from_rtplan(plan, tmp_path)
+    ds = pydicom.dcmread(plan, force=True)
+    reading = read(Request(str(ds.PatientID), None, Config(monaco_dir=tmp_path)))
+    table = ParamTable()
+    table.extend(reading.rows)  # validates every row against the vocabulary
+    rt_rows, rt_deliveries, _ = rows_from_dataset(load(plan), str(plan))
+    rt = {(r.beam, r.param): r.value for r in rt_rows}
+    compared = 0
+    for row in reading.rows:
+        if row.scope == "beam":
+            expected = rt[(row.beam, row.param)]
+            if isinstance(expected, float):
+                assert row.value == pytest.approx(expected, abs=1e-3), (row.beam, row.param)
+            else:
+                assert row.value == expected, (row.beam, row.param)
+            compared += 1
+    assert compared >= 13 * len(rt_deliveries)
+    assert table.value("beam_count", source="monaco_tel") == rt[("", "beam_count")]
+    assert table.value("patient_name", source="monaco_tel") == rt[("", "patient_name")]
+
+
+def test_bare_tel_takes_beam_names_from_the_rt_plan_in_its_folder(tmp_path: Path) -> None:
+    tel = focaldata_from_rtplan(VMAT, tmp_path, annotate=False)
+    config = Config(monaco_dir=tmp_path)
+    unnamed = read(Request("MVISO", None, config))
+    assert set(unnamed.deliveries) == {"1", "2"} and "labelled 1..2" in unnamed.warnings[0]
+    shutil.copy(VMAT, tel.parent / "RP.vmat.dcm")
+    named = read(Request("MVISO", None, config))
+    assert set(named.deliveries) == {"1-1", "1-2"} and not named.warnings
