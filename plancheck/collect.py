@@ -10,6 +10,7 @@ import logging
 from typing import Callable
 
 from plancheck.config import Config
+from plancheck.delivery.timing import add_model_rows
 from plancheck.errors import PatientNotFound, SourceError
 from plancheck.sources import Reading, Request
 from plancheck.sources import rtplan
@@ -22,9 +23,10 @@ Reader = Callable[[Request], Reading | None]
 
 def readers() -> dict[str, Reader]:
     """Every source, in reading order."""
+    from plancheck.sources import monaco, trf
     from plancheck.sources.mosaiq import reader as mosaiq
 
-    return {"mosaiq": mosaiq.read, "rtplan": rtplan.read}
+    return {"mosaiq": mosaiq.read, "rtplan": rtplan.read, "monaco_tel": monaco.read, "trf": trf.read}
 
 
 def collect(patient_id: str, plan: str | None = None, config: Config | None = None, only: tuple[str, ...] = ()) -> ParamTable:
@@ -64,4 +66,8 @@ def collect(patient_id: str, plan: str | None = None, config: Config | None = No
             raise SourceError("no source could be read: " + "; ".join(f"{k}: {v}" for k, v in table.source_errors.items()))
         raise PatientNotFound(f"no source holds patient {patient_id!r}", fix="check the ID, and that plancheck.toml names your MOSAIQ and folders")
     table.source_errors.update(not_found)
+    try:
+        add_model_rows(table, config)
+    except (ValueError, SchemaError) as exc:
+        table.warnings.append(f"delivery-time model: {exc}")
     return table

@@ -35,7 +35,7 @@ def test_identical_sources_agree(vmat_table: ParamTable) -> None:
 def test_mu_mismatch_fails_naming_beam(vmat_table: ParamTable) -> None:
     res = results(edit(vmat_table, "mosaiq", "1-2", "mu", 163.55))
     (mu,) = implicit(res, "mu", "1-2")
-    assert mu.status == Status.FAIL and "1-2" in mu.message and "mosaiq" in mu.message
+    assert mu.status == Status.FAIL and mu.beam == "1-2" and "mosaiq" in mu.message and "rtplan" in mu.message
     assert implicit(res, "mu", "1-1")[0].status == Status.PASS
 
 

@@ -37,7 +37,6 @@ def compare_param(rows: list[Param], tolerance: Tolerance | None) -> CheckResult
     rows = sorted(rows, key=lambda r: PRIORITY.index(r.source))
     ref, others = rows[0], rows[1:]
     spec = VOCABULARY[ref.param]
-    beam_text = f"beam {ref.beam}: " if ref.beam else ""
     values = {r.source: r.value for r in rows}
     status, worst_diff, notes = Status.PASS, 0.0, []
     for other in others:
@@ -54,7 +53,7 @@ def compare_param(rows: list[Param], tolerance: Tolerance | None) -> CheckResult
         elif not _equal_text(spec.kind, ref.value, other.value):
             status = Status.FAIL
             notes.append(f"{other.source} {other.value!r} vs {ref.source} {ref.value!r}")
-    message = beam_text + ref.param + (": " + "; ".join(notes) if notes else f" agrees across {', '.join(values)}")
+    message = "; ".join(notes) if notes else f"agrees across {', '.join(values)}"
     return CheckResult(
         id=f"implicit.{ref.param}",
         name=f"{spec.description or ref.param} agrees across sources",
