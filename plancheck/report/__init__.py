@@ -6,8 +6,8 @@ HTML, JSON and PDF of a run as ``<out_dir>/<patient_id>/<YYYYMMDD_HHMMSS>_<kind>
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from rich.console import Console
 

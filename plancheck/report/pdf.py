@@ -2,7 +2,8 @@
 
 Every page names the patient (ID and name) and the run date and is numbered
 "page X of Y", so a page filed on its own still says whose it is. DejaVu fonts
-(shipped with matplotlib) carry any patient name and the status symbols.
+(shipped with matplotlib) draw Latin, Greek and Cyrillic names and the status
+symbols; a patient ID or name they cannot draw is flagged on the first page.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from plancheck.checks.results import CheckResult, CheckRun, Status
 from plancheck.report.view import LABELS, SYMBOLS, ParamRow, ReportError, ReportView, build_view, created_text, figure_path
 
 logger = logging.getLogger(__name__)
+RGB = tuple[int, int, int]
+Cell = str | tuple[str, RGB]  # text, or text with its own colour
 FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 FONT, MONO = "DejaVu", "DejaVuMono"
 INK, MUTED, LINE, WHITE = (29, 31, 33), (95, 99, 104), (190, 194, 200), (255, 255, 255)
@@ -53,9 +56,13 @@ class ChartCheckPDF(FPDF):
     def header(self) -> None:
         run = self.view.run
         self.set_y(9)
-        self.set_font(FONT, "B", 10)
         self.set_text_color(*INK)
         who = f"{run.patient_id}   {self.view.patient_name}".strip()
+        size = 10.0
+        self.set_font(FONT, "B", size)
+        while self.get_string_width(who) > self.epw * 0.6 - 2 and size > 6:
+            size -= 0.5
+            self.set_font(FONT, "B", size)
         self.cell(self.epw * 0.6, 5, who, new_x="RIGHT", new_y="TOP")
         self.set_font(FONT, "", 9)
         self.cell(self.epw * 0.4, 5, f"Chart check ({run.check_kind}) · {created_text(run)}", align="R", new_x="LMARGIN", new_y="NEXT")
@@ -223,7 +230,7 @@ def _param_table(pdf: ChartCheckPDF, rows: list[ParamRow], sources: list[str], *
     source_w = (pdf.epw - sum(lead_w) - agree_w) / max(len(sources), 1)
     body = []
     for i, row in enumerate(rows):
-        beam: list[str | tuple[str, tuple[int, int, int]]] = []
+        beam: list[Cell] = []
         if with_beam:
             first = i == 0 or rows[i - 1].beam != row.beam
             beam = [row.beam if first or row.status in ROW_FILLED else (row.beam, CONTINUED)]
@@ -236,7 +243,7 @@ def _param_table(pdf: ChartCheckPDF, rows: list[ParamRow], sources: list[str], *
 def _table(
     pdf: ChartCheckPDF,
     headings: list[str],
-    rows: list[tuple[Status | None, list[str | tuple[str, tuple[int, int, int]]]]],
+    rows: Sequence[tuple[Status | None, Sequence[Cell]]],
     *,
     widths: Sequence[float],
     status_col: int = 0,
@@ -284,7 +291,7 @@ def _heading(pdf: ChartCheckPDF, text: str) -> None:
     pdf.ln(1.5)
 
 
-def _fact(pdf: ChartCheckPDF, label: str, value: str, colour: tuple[int, int, int] = INK) -> None:
+def _fact(pdf: ChartCheckPDF, label: str, value: str, colour: RGB = INK) -> None:
     pdf.set_font(FONT, "B", 9)
     pdf.set_text_color(*MUTED)
     pdf.cell(28, 5, label)
@@ -294,7 +301,7 @@ def _fact(pdf: ChartCheckPDF, label: str, value: str, colour: tuple[int, int, in
     pdf.set_text_color(*INK)
 
 
-def _line(pdf: ChartCheckPDF, text: str, *, size: float = 9, colour: tuple[int, int, int] = INK) -> None:
+def _line(pdf: ChartCheckPDF, text: str, *, size: float = 9, colour: RGB = INK) -> None:
     pdf.set_font(FONT, "", size)
     pdf.set_text_color(*colour)
     pdf.multi_cell(0, size * 0.5, text, align="L", new_x="LMARGIN", new_y="NEXT")
@@ -326,7 +333,7 @@ def _clip(text: str, width_mm: float) -> str:
 
 def missing_glyphs(pdf: FPDF, text: str) -> str:
     """The characters of ``text`` the body font has no glyph for (they would print as nothing)."""
-    cmap = pdf.fonts[FONT.lower()].cmap
+    cmap = getattr(pdf.fonts[FONT.lower()], "cmap", {})
     return "".join(dict.fromkeys(c for c in text if not c.isspace() and ord(c) not in cmap))
 
 

@@ -110,10 +110,6 @@ class ReportView:
     counts: dict[str, int] = field(default_factory=dict)
 
     @property
-    def beams(self) -> list[str]:
-        return list(dict.fromkeys(r.beam for r in self.beam_rows))
-
-    @property
     def failing(self) -> list[CheckResult]:
         """Automatic checks that failed, errored or warned, worst first."""
         bad = (Status.ERROR, Status.FAIL, Status.WARN)
@@ -126,7 +122,7 @@ class ReportView:
     def implicit_line(self) -> str:
         """One line standing for every cross-source comparison (they are marked in the tables)."""
         if not self.implicit:
-            return "Cross-source agreement: no parameter was held by two sources to compare"
+            return "Cross-source agreement: no comparisons in this run"
         counts = count_statuses(self.implicit)
         parts = ", ".join(f"{n} {LABELS[Status(s)]}" for s, n in counts.items() if n)
         return f"Cross-source agreement: {len(self.implicit)} comparisons ({parts}); rows marked in the tables"
