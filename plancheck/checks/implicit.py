@@ -68,14 +68,12 @@ def compare_param(rows: list[Param], tolerance: Tolerance | None) -> CheckResult
 
 def beam_presence(table: ParamTable) -> list[CheckResult]:
     """Every treatment beam of one plan source must be in every other plan source."""
-    by_source: dict[str, set[str]] = {}
-    for source in PLAN_SOURCES:
-        beams = [
-            b for b in table.beams(source)
-            if table.value("setup_field", source=source, beam=b, scope="beam") is not True
-        ]
-        if beams:
-            by_source[source] = set(beams)
+    # every plan source that holds this plan counts, even one that lost all its beams
+    by_source: dict[str, set[str]] = {
+        source: {b for b in table.beams(source) if table.value("setup_field", source=source, beam=b, scope="beam") is not True}
+        for source in PLAN_SOURCES
+        if source in table.sources
+    }
     if len(by_source) < 2:
         return []
     union = set().union(*by_source.values())

@@ -89,6 +89,9 @@ class TableScope:
         return self._cache[key]
 
     def present(self, name: str, source: str | None = None) -> bool:
+        """Has a value here; outside a beam, a beam parameter is present when any beam has it."""
+        if not self.beam and name in VOCABULARY and SCOPES_OF[name] == {"beam"}:
+            return any(r.value is not None for r in self.table.select(param=name, scope="beam", source=source))
         try:
             self.lookup(name, source)
         except MissingValue:

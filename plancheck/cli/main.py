@@ -7,6 +7,7 @@ import typer
 from plancheck import __version__
 from plancheck.cli import baseline, report, rules, simulate
 from plancheck.cli.check import check
+from plancheck.cli.demo import demo
 
 app = typer.Typer(
     name="plancheck",
@@ -22,6 +23,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+app.command()(demo)
 app.command()(check)
 app.add_typer(rules.app, name="rules")
 app.add_typer(simulate.app, name="simulate")

@@ -74,6 +74,7 @@ def auto(
     config: Path = ConfigOption,
     faults: Path = typer.Option(None, "--faults", help="A fault catalogue YAML (default: the shipped one)."),
     only: str = typer.Option(None, "--only", help="Comma-separated fault ids to run."),
+    kinds: list[Kind] = typer.Option([Kind.initial, Kind.weekly], "--kind", "-k", help="Fault kinds to run (repeat the option). final needs a completed course, e.g. the demo's 030405."),
     rules: str = typer.Option(None, "--rules", help="Rule set (default: chosen from the plan)."),
     fmt: Format = typer.Option(Format.terminal, "--format", "-f", help="terminal, or json (the matrix as data on stdout)."),
     html: Path = typer.Option(None, "--html", help="Write the matrix as HTML here (default: <output>/<patient>/detection_matrix.html)."),
@@ -87,7 +88,7 @@ def auto(
     when = parse_today(today) or dt.datetime.now().replace(microsecond=0)
     table = collect(patient_id, plan, cfg)
     rule_set = select_rule_set(rule_library(cfg), table, when, rules)
-    catalogue = load_catalogue(faults)
+    catalogue = [f for f in load_catalogue(faults) if f.kind in {k.value for k in kinds}]
     if only:
         wanted = {x.strip() for x in only.split(",")}
         catalogue = [f for f in catalogue if f.id in wanted]

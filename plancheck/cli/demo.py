@@ -1,0 +1,57 @@
+"""`plancheck demo`: build the demo clinic and check a clean patient and one with planted errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from plancheck.cli.common import reports_errors
+from plancheck.demo.clinic import build_clinic, check_patient
+from plancheck.demo.mosaiq_db import PATIENTS
+from plancheck.report import render_terminal, write_all
+
+
+@reports_errors
+def demo(
+    out: Path = typer.Option(Path("plancheck-demo"), "--out", "-o", help="Folder for the demo clinic (rebuilt each time)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only the closing summary, not the two reports."),
+) -> None:
+    """Build a demo clinic and check two patients: one clean, one with planted errors.
+
+    The clinic (in ./plancheck-demo by default) is a MOSAIQ database with MOSAIQ's own tables,
+    filled from the real Monaco RT Plans that ship with pymedphys, the matching DICOM files, a
+    Monaco FocalData tree and a plancheck.toml, so every other command can be tried on it:
+
+      plancheck check 015112 --kind weekly --config plancheck-demo/plancheck.toml
+    """
+    console = Console()
+    console.print(f"building the demo clinic in {out} ...", highlight=False)
+    clinic, config = build_clinic(out)
+    clean, errors = PATIENTS[0], PATIENTS[1]
+    outcomes = [check_patient(clean, config, ("initial", "weekly")), check_patient(errors, config, ("initial", "weekly"))]
+    for outcome in outcomes:
+        for run in outcome.runs:
+            write_all(run, config.output_dir)
+        if not quiet:
+            render_terminal(outcome.runs[0], console)
+            console.rule()
+    summary = Table("patient", "what it is", "result", title="plancheck demo", title_justify="left")
+    good = outcomes[0]
+    summary.add_row(clean.patient_id, clean.purpose, "[green]all automatic checks pass[/]" if good.ok else "[red]a check failed on the clean patient[/]")
+    caught = outcomes[1].caught()
+    for error in errors.planted:
+        checks = caught[error.id]
+        summary.add_row(errors.patient_id, f"planted: {error.description} ({error.kind})",
+                        f"[green]caught by {', '.join(checks)}[/]" if checks else "[red]NOT caught[/]")
+    console.print(summary)
+    console.print(
+        f"reports in {escape(str(config.output_dir))}; the clinic's config: {escape(str(config.path))}\n"
+        f"next: plancheck check {errors.patient_id} --kind weekly --config {escape(str(config.path))}\n"
+        f"      plancheck simulate auto {clean.patient_id} --config {escape(str(config.path))}",
+        highlight=False,
+    )
+    raise typer.Exit(0 if all(o.ok for o in outcomes) else 1)

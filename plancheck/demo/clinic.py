@@ -1,0 +1,80 @@
+"""`plancheck demo`: build a demo clinic from real RT Plans and check a clean and an erroneous patient.
+
+The clinic is a MOSAIQ database (SQLite, MOSAIQ's tables), the matching DICOM RT Plans, a
+Monaco FocalData tree of tel.1 files and a plancheck.toml. Building is deterministic: the
+same content every time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from plancheck.api import check_table
+from plancheck.checks.results import CheckRun, Status
+from plancheck.collect import collect
+from plancheck.config import Config, load_config
+from plancheck.demo.mosaiq_db import DEMO_TODAY, PATIENTS, DemoClinic, DemoPatient, build_demo_mosaiq
+from plancheck.sources.monaco.fromdicom import focaldata_from_rtplan
+
+CONFIG = """# plancheck configuration of the demo clinic (paths are relative to this file).
+[mosaiq]
+url = "sqlite:///{db}"
+timeout_s = 10
+
+[folders]
+dicom = "dicom"
+monaco = "FocalData"
+escan = "escan"
+pdf = "escan"
+output = "results"
+
+[[machines]]
+name = "AGILITY1"
+type = "elekta"
+max_gantry_speed_dps = 6.0
+max_dose_rate_mu_min = 600
+
+[[machines]]
+name = "AGILITY2"
+type = "elekta"
+"""
+
+
+def build_clinic(folder: Path) -> tuple[DemoClinic, Config]:
+    """Make the demo clinic in ``folder`` (replacing a previous demo there) and return its config."""
+    if folder.exists():
+        for part in ("mosaiq.db", "dicom", "FocalData", "escan", "results"):
+            target = folder / part
+            if target.is_dir():
+                shutil.rmtree(target)
+    clinic = build_demo_mosaiq(folder)
+    for patient_id, rt_plan in clinic.rt_plans.items():
+        focaldata_from_rtplan(rt_plan, folder / "FocalData")
+    config_path = folder / "plancheck.toml"
+    config_path.write_text(CONFIG.format(db=clinic.database.resolve()), encoding="utf-8")
+    return clinic, load_config(config_path)
+
+
+@dataclass
+class DemoOutcome:
+    patient: DemoPatient
+    runs: list[CheckRun]
+
+    def caught(self) -> dict[str, list[str]]:
+        """Planted error id -> the checks that caught it (empty when it escaped)."""
+        alarms = {(r.id, run.check_kind) for run in self.runs for r in run.results if r.status in (Status.FAIL, Status.WARN)}
+        return {e.id: [c for c in e.caught_by if (c, e.kind) in alarms] for e in self.patient.planted}
+
+    @property
+    def ok(self) -> bool:
+        if self.patient.planted:
+            return all(self.caught().values())
+        return all(run.passed for run in self.runs)
+
+
+def check_patient(patient: DemoPatient, config: Config, kinds: tuple[str, ...], today: dt.datetime = DEMO_TODAY) -> DemoOutcome:
+    table = collect(patient.patient_id, None, config)
+    return DemoOutcome(patient, [check_table(table, patient_id=patient.patient_id, kind=kind, config=config, today=today) for kind in kinds])

@@ -1,0 +1,141 @@
+"""The demo clinic end to end through the CLI: demo, check (exit 0/1/2), simulate, baseline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from plancheck.cli.main import app
+from plancheck.demo.clinic import build_clinic, check_patient
+from plancheck.demo.mosaiq_db import PATIENTS
+from plancheck.simulate.auto import run_matrix
+from plancheck.simulate.catalogue import load_catalogue
+from plancheck.api import rule_library
+from plancheck.checks.engine import select_rule_set
+from plancheck.collect import collect
+from plancheck.demo.mosaiq_db import DEMO_TODAY
+
+runner = CliRunner()
+TODAY = ["--today", DEMO_TODAY.date().isoformat()]
+
+
+@pytest.fixture(scope="module")
+def clinic(tmp_path_factory: pytest.TempPathFactory):
+    folder = tmp_path_factory.mktemp("clinic")
+    clinic, config = build_clinic(folder)
+    return folder, config
+
+
+def invoke(*args: str) -> object:
+    return runner.invoke(app, list(args))
+
+
+def test_demo_command_catches_every_planted_error(tmp_path: Path) -> None:
+    result = invoke("demo", "--out", str(tmp_path / "demo"), "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "all automatic checks pass" in result.output and "NOT caught" not in result.output
+    for error in PATIENTS[1].planted:
+        assert error.caught_by[0] in result.output
+    assert (tmp_path / "demo" / "plancheck.toml").exists()
+
+
+def test_demo_is_reproducible(tmp_path: Path, clinic) -> None:
+    _, config_a = build_clinic(tmp_path / "a")
+    runs = [check_patient(PATIENTS[1], config_a, ("initial",)).runs[0]]
+    _, config_b = build_clinic(tmp_path / "a")  # rebuilt in place
+    runs.append(check_patient(PATIENTS[1], config_b, ("initial",)).runs[0])
+    strip = lambda run: [(r.id, r.beam, r.status, r.message) for r in run.results]  # noqa: E731
+    assert strip(runs[0]) == strip(runs[1])
+
+
+def test_check_exit_codes(clinic) -> None:
+    folder, config = clinic
+    cfg = str(folder / "plancheck.toml")
+    assert invoke("check", "015112", "--config", cfg, *TODAY).exit_code == 0
+    failing = invoke("check", "00017R", "--config", cfg, "--kind", "weekly", *TODAY)
+    assert failing.exit_code == 1 and "rx.approved" in failing.output and "1-2" in failing.output
+    unknown = invoke("check", "424242", "--config", cfg)
+    assert unknown.exit_code == 2 and "424242" in unknown.output and "Traceback" not in unknown.output
+    missing_config = invoke("check", "015112", "--config", str(folder / "nope.toml"))
+    assert missing_config.exit_code == 2 and "nope.toml" in missing_config.output
+    unreachable = invoke("check", "015112", "--mosaiq-url", "sqlite:////no/such/mosaiq.db")
+    assert unreachable.exit_code == 2 and "not found" in unreachable.output
+
+
+def test_check_json_on_stdout(clinic) -> None:
+    folder, _ = clinic
+    result = invoke("check", "015112", "--mosaiq-url", f"sqlite:///{folder / 'mosaiq.db'}", "--format", "json", "--out", str(folder / "r"), *TODAY)
+    data = json.loads(result.stdout)
+    assert data["patient_id"] == "015112" and data["sources"] == ["mosaiq", "model"]
+    # MOSAIQ alone: nothing to cross-check the plan against, and that is said, not passed
+    failed = {r["id"] for r in data["results"] if r["status"] in ("fail", "error")}
+    assert data["passed"] is False and "plan.independent_source" in failed and result.exit_code == 1
+
+
+def test_bad_dicom_does_not_stop_the_other_sources(clinic, tmp_path: Path) -> None:
+    folder, config = clinic
+    from dataclasses import replace
+
+    broken = tmp_path / "dicom"
+    (broken / "x").mkdir(parents=True)
+    (broken / "x" / "RP.bad.dcm").write_bytes(b"DICM" + b"\x00" * 50)
+    table = collect("015112", None, replace(config, dicom_dir=broken))
+    assert "mosaiq" in table.sources and "monaco_tel" in table.sources
+
+
+@pytest.mark.parametrize(
+    "patient_id, kinds",
+    [("015112", ("initial", "weekly")), ("020304", ("initial", "weekly")), ("030405", ("final",))],
+)
+def test_regression_gate_no_fault_escapes_and_no_false_alarm(clinic, patient_id: str, kinds: tuple[str, ...]) -> None:
+    """Every catalogued fault is caught by the shipped rule sets on the demo's clean patients."""
+    _, config = clinic
+    table = collect(patient_id, None, config)
+    rule_set = select_rule_set(rule_library(config), table, DEMO_TODAY)
+    faults = [f for f in load_catalogue() if f.kind in kinds]
+    matrix = run_matrix(table, faults, rule_set, config=config, today=DEMO_TODAY, patient_id=patient_id)
+    escaped = [(o.id, o.reason) for o in matrix.outcomes if o.outcome == "escaped"]
+    assert not escaped and not matrix.false_alarms, (escaped, matrix.false_alarms)
+    assert sum(o.outcome == "caught" for o in matrix.outcomes) >= len(faults) * 0.8
+
+
+def test_simulate_auto_cli_json_and_html(clinic, tmp_path: Path) -> None:
+    folder, _ = clinic
+    html = tmp_path / "m.html"
+    result = invoke("simulate", "auto", "015112", "--config", str(folder / "plancheck.toml"), "--format", "json", "--html", str(html), *TODAY)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert not data["escaped"] and len(data["faults"]) >= 25
+    assert "implicit.mu" in html.read_text()
+
+
+def test_simulate_edit_then_run(clinic, tmp_path: Path) -> None:
+    folder, _ = clinic
+    sim = tmp_path / "sim"
+    assert invoke("simulate", "edit", "015112", "--dir", str(sim), "--config", str(folder / "plancheck.toml"), *TODAY).exit_code == 0
+    assert (sim / "README.md").exists() and (sim / "mosaiq.csv").exists()
+    unchanged = invoke("simulate", "run", str(sim))
+    assert unchanged.exit_code == 0 and "no check changed" in unchanged.output
+    text = (sim / "mosaiq.csv").read_text()
+    line = next(l for l in text.splitlines() if l.startswith("beam,1-2,,energy,"))
+    (sim / "mosaiq.csv").write_text(text.replace(line, line.replace(",6X,", ",10X,")))
+    edited = invoke("simulate", "run", str(sim))
+    assert edited.exit_code == 1 and "newly failing" in edited.output and "implicit.energy" in edited.output
+    (sim / "mosaiq.csv").write_text(text.replace(line, line.replace(",6X,", ",6X,").replace("beam,1-2,", "beam,9-9,")))
+    bad = invoke("simulate", "run", str(sim))
+    assert bad.exit_code == 2 and "mosaiq.csv row" in bad.output and "9-9" in bad.output
+
+
+def test_baseline_save_and_compare(clinic, tmp_path: Path) -> None:
+    folder, _ = clinic
+    cfg = str(folder / "plancheck.toml")
+    assert invoke("baseline", "save", "015112", "--dir", str(tmp_path), "--config", cfg).exit_code == 0
+    same = invoke("baseline", "compare", "015112", "--dir", str(tmp_path), "--config", cfg)
+    assert same.exit_code == 0 and "0 difference" in same.output
+    path = tmp_path / "015112.baseline.json"
+    path.write_text(path.read_text().replace('"CBCT"', '"CBCT0"', 1))
+    changed = invoke("baseline", "compare", "015112", "--dir", str(tmp_path), "--config", cfg)
+    assert changed.exit_code == 1 and "CBCT" in changed.output
