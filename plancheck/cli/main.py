@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from plancheck import __version__
+from plancheck.cli import icom
 
 app = typer.Typer(
     name="plancheck",
@@ -19,6 +20,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(icom.app, name="icom")
 
 
 @app.command()

@@ -34,6 +34,7 @@ import numpy as np
 
 from plancheck.delivery.model import Delivery
 from plancheck.errors import SourceError
+from plancheck.sources.icom import fields as F
 from plancheck.sources.icom.deliveries import boundary
 from plancheck.sources.icom.reader import load_stream, message_starts, parse_message
 from plancheck.sources.icom.splitter import peek
@@ -234,6 +235,7 @@ class ConnectionRecord:
     bytes_sent: int = 0
     first_message: int | None = None
     last_message: int | None = None
+    heartbeats: int = 0
     notes: list[str] = field(default_factory=list)
 
 
@@ -270,6 +272,7 @@ class Simulator:
         self.connections: list[ConnectionRecord] = []
         self.sent: list[int] = []  # programme indexes, in the order sent
         self.pointer = 0
+        self._beats = 0
         self.paused = threading.Event()
         self._resume = threading.Event()
         self._stop = threading.Event()
@@ -342,8 +345,16 @@ class Simulator:
                 next_send = time.monotonic()
                 continue
             if self.pointer >= len(self.programme):
-                if self._watch(conn, record, time.monotonic() + 0.05):
+                if not self.keep_alive or not self.programme:
+                    if self._watch(conn, record, time.monotonic() + 0.05):
+                        return
+                    continue
+                next_send = max(next_send, time.monotonic())
+                if self._watch(conn, record, next_send):
                     return
+                if not self._heartbeat(conn, record):
+                    return
+                next_send += 1.0 / min(self.rate_hz, DEFAULT_RATE_HZ)
                 continue
             if self._watch(conn, record, next_send):
                 return
@@ -359,6 +370,22 @@ class Simulator:
             if index in self.drop_after:
                 self._drop(conn, record, self.drop_after.pop(index))
                 return
+
+    def _heartbeat(self, conn: socket.socket, record: ConnectionRecord) -> bool:
+        """After the programme: the last message again, re-stamped, as an idle linac keeps talking."""
+        last = self.programme[-1].data
+        self._beats += 1
+        stamp = message_time(last) + dt.timedelta(seconds=self._beats * MESSAGE_INTERVAL_S)
+        data = restamp(last, stamp, last[F.COUNTER_OFFSET] + self._beats)
+        try:
+            conn.sendall(data)
+        except (BrokenPipeError, ConnectionResetError) as exc:
+            record.ended_by = "client_rst"
+            record.notes.append(f"send failed: {exc}")
+            return False
+        record.heartbeats += 1
+        record.bytes_sent += len(data)
+        return True
 
     def _sent(self, record: ConnectionRecord, index: int) -> None:
         with self._progress:
@@ -441,6 +468,16 @@ class Simulator:
                 f.write(json.dumps(asdict(record)) + "\n")
         with self._progress:
             self._progress.notify_all()
+
+
+def message_time(message: bytes) -> dt.datetime:
+    return dt.datetime.strptime(message[F.HEADER_SIZE : F.COUNTER_OFFSET].decode("ascii"), F.TIMESTAMP_FORMAT)
+
+
+def restamp(message: bytes, timestamp: dt.datetime, counter: int) -> bytes:
+    """The same message with another timestamp and counter."""
+    stamp = f"{timestamp:%Y-%m-%d%H:%M:%S}".encode()
+    return message[: F.HEADER_SIZE] + stamp + bytes([counter % 256]) + message[F.ITEMS_OFFSET :]
 
 
 def _unsent(conn: socket.socket) -> int:
