@@ -36,6 +36,7 @@ ITEM_HEADER = struct.Struct("<HH2scc I")
 ITEM_HEADER_SIZE = ITEM_HEADER.size  # 12
 TIMESTAMP_FORMAT = "%Y-%m-%d%H:%M:%S"
 NOT_AVAILABLE = "-32767"
+NOT_AVAILABLE_NUMBER = -32767.0
 # the characters pymedphys' value pattern accepts; the writer refuses any other
 VALUE_CHARACTERS = frozenset(b",-'\"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .")
 KNOWN_VRS = frozenset({b"LO", b"PN", b"SH", b"CS", b"DS", b"IS", b"ST", b"LT", b"UI", b"DA", b"TM"})

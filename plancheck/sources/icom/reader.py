@@ -160,24 +160,24 @@ def _skip(reading: IcomReading, offset: int, what: str) -> None:
     reading.issues.append(issue)
 
 
-def iter_items(data: bytes, pos: int, end: int) -> Iterator[tuple[int, F.Field | None, int, int, bytes]]:
-    """(offset, field or None when unknown, value start, value end, VR) of each item until ``end``.
+def _item_at(data: bytes, pos: int, end: int) -> tuple[F.Field | None, int, int]:
+    """The field (None when unknown) and value span of the item at ``pos``; BrokenMessage where there is none."""
+    if end - pos < F.ITEM_HEADER_SIZE:
+        raise BrokenMessage(pos, f"{end - pos} bytes are too few for an item header")
+    group, element, vr, pad, kind, length = F.ITEM_HEADER.unpack_from(data, pos)
+    if pad != b"\x00" or kind not in (b"P", b"R") or vr not in F.KNOWN_VRS:
+        raise BrokenMessage(pos, "bytes that are no iCOM item")
+    value_end = pos + F.ITEM_HEADER_SIZE + length
+    if value_end > end:
+        raise BrokenMessage(pos, f"item ({group:04X},{element:04X}) declares {length} value bytes but only {end - pos - F.ITEM_HEADER_SIZE} follow: truncated", truncated=True)
+    return F.BY_TAG.get((group, element)), pos + F.ITEM_HEADER_SIZE, value_end
 
-    Raises BrokenMessage at bytes that are no item or at an item that runs past ``end``.
-    """
-    unpack = F.ITEM_HEADER.unpack_from
-    by_tag = F.BY_TAG
+
+def iter_items(data: bytes, pos: int, end: int) -> Iterator[tuple[int, F.Field | None, int, int]]:
+    """(offset, field or None when unknown, value start, value end) of each item until ``end``."""
     while pos < end:
-        if end - pos < F.ITEM_HEADER_SIZE:
-            raise BrokenMessage(pos, f"{end - pos} bytes at the end are too few for an item header")
-        group, element, vr, pad, kind, length = unpack(data, pos)
-        if pad != b"\x00" or kind not in (b"P", b"R") or vr not in F.KNOWN_VRS:
-            raise BrokenMessage(pos, "bytes that are no iCOM item")
-        value_start = pos + F.ITEM_HEADER_SIZE
-        value_end = value_start + length
-        if value_end > end:
-            raise BrokenMessage(pos, f"item ({group:04X},{element:04X}) declares {length} value bytes but only {end - value_start} follow: truncated", truncated=True)
-        yield pos, by_tag.get((group, element)), value_start, value_end, vr
+        fld, value_start, value_end = _item_at(data, pos, end)
+        yield pos, fld, value_start, value_end
         pos = value_end
 
 
@@ -189,92 +189,115 @@ def parse_timestamp(data: bytes, start: int) -> dt.datetime:
         raise BrokenMessage(start + F.HEADER_SIZE, f"timestamp {t!r} is no date") from None
 
 
+_DEVICE_NAMES = {name.encode(): name for name in F.DEVICES}
+_POSITION_PREFIX = F.POSITION.header(0)[:8]
+
+
 def parse_message(data: bytes, start: int, end: int) -> tuple[IcomRecord, int | None]:
     """The record of the message in ``data[start:end]`` and the offset of trailing garbage, if any."""
     if end - start < F.ITEMS_OFFSET:
         raise BrokenMessage(start, f"{end - start} bytes are too few for a message")
-    timestamp = parse_timestamp(data, start)
-    counter = data[start + F.COUNTER_OFFSET]
-    values: dict[str, Any] = {}
-    collected = _Collected()
-    trailing = None
-    items = iter_items(data, start + F.ITEMS_OFFSET, end)
-    while True:
-        try:
-            offset, fld, v0, v1, _ = next(items)
-        except StopIteration:
-            break
-        except BrokenMessage as exc:
-            if exc.truncated or not collected.complete():
-                raise
-            trailing = exc.offset
-            break
-        collected.item(fld, data[v0:v1], offset, values)
     _check_declared_length(data, start, end)
-    collected.finish(start)
-    return _record(start, timestamp, counter, values, collected), trailing
-
-
-class _Collected:
-    """Collimator blocks and multi-valued items of one message while it is parsed."""
-
-    def __init__(self) -> None:
-        self.devices: dict[str, list[float]] = {}
-        self.device: str | None = None
-        self.device_offset = 0
-        self.lists: dict[str, list[str]] = {}
-
-    def item(self, fld: F.Field | None, raw: bytes, offset: int, values: dict[str, Any]) -> None:
+    timestamp = parse_timestamp(data, start)
+    values: dict[str, Any] = {}
+    lists: dict[str, list[str]] = {}
+    blocks: dict[str, list[float]] = {}
+    trailing = None
+    pos = start + F.ITEMS_OFFSET
+    while pos < end:
+        try:
+            fld, v0, v1 = _item_at(data, pos, end)
+        except BrokenMessage as exc:
+            if exc.truncated or not all(d in blocks for d in F.REQUIRED_DEVICES):
+                raise
+            trailing = pos  # the message is whole: what follows is garbage between messages
+            break
+        if fld is F.DEVICE_TYPE and data[v0:v1] in _DEVICE_NAMES:
+            name = _DEVICE_NAMES[data[v0:v1]]
+            if name in blocks:
+                raise BrokenMessage(pos, f"a second {name} block")
+            blocks[name], pos = _read_block(data, v1, end, name, pos)
+            continue
         if fld is F.POSITION:
-            if self.device is None:
-                raise BrokenMessage(offset, "a leaf/jaw position with no device-type item before it")
-            self.devices[self.device].append(_number(raw, float, offset, nan_when_missing=True))
-            return
-        self._close_device()
-        if fld is None:
-            return
-        text = raw.decode("latin-1")
-        if fld is F.DEVICE_TYPE:
-            if text in F.DEVICES:
-                if text in self.devices:
-                    raise BrokenMessage(offset, f"a second {text} block")
-                self.device, self.device_offset = text, offset
-                self.devices[text] = []
-            return
-        if text == F.NOT_AVAILABLE:
-            return
-        if fld.multiplicity == "all":
-            self.lists.setdefault(fld.name, []).append(text)
-        elif fld.name not in values:
-            values[fld.name] = text if fld.type is str else _number(raw, fld.type, offset)
-
-    def _close_device(self) -> None:
-        if self.device is not None:
-            got, expected = len(self.devices[self.device]), F.DEVICES[self.device]
-            if got != expected:
-                raise BrokenMessage(self.device_offset, f"{self.device} block has {got} of {expected} positions")
-            self.device = None
-
-    def complete(self) -> bool:
-        """Every required block is read in full (so what follows may be skipped as garbage)."""
-        return all(len(self.devices.get(d, ())) == F.DEVICES[d] for d in F.REQUIRED_DEVICES) and (
-            self.device is None or len(self.devices[self.device]) == F.DEVICES[self.device]
-        )
-
-    def finish(self, start: int) -> None:
-        self._close_device()
-        for device in F.REQUIRED_DEVICES:
-            if device not in self.devices:
-                raise BrokenMessage(start, f"no {device} block ({F.DEVICES[device]} positions expected)")
+            raise BrokenMessage(pos, "a leaf/jaw position outside a device block (too many positions?)")
+        if fld is not None and fld is not F.DEVICE_TYPE:
+            _store(fld, data[v0:v1], pos, values, lists)
+        pos = v1
+    for device in F.REQUIRED_DEVICES:
+        if device not in blocks:
+            raise BrokenMessage(start, f"no {device} block ({F.DEVICES[device]} positions expected)")
+    return _record(start, timestamp, data[start + F.COUNTER_OFFSET], values, lists, blocks), trailing
 
 
-def _number(raw: bytes, kind: type, offset: int, nan_when_missing: bool = False) -> Any:
+def _read_block(data: bytes, pos: int, end: int, name: str, block_offset: int) -> tuple[list[float], int]:
+    """The positions (cm) of one device block and where the block ends: they are most of every message."""
+    expected = F.DEVICES[name]
+    found = _split_block(data, pos, end, expected)
+    if found is None:
+        found = _walk_block(data, pos, end, name, expected, block_offset)
+    raw, pos = found
     try:
-        if nan_when_missing and raw == b"-32767":
-            return float("nan")
-        return kind(raw)
+        numbers = [float(v) for v in raw]
     except ValueError:
-        raise BrokenMessage(offset, f"value {raw[:40]!r} is not a number") from None
+        bad = next(v for v in raw if not _is_number(v))
+        raise BrokenMessage(block_offset, f"{name} block holds {bad[:40]!r}, not a number") from None
+    if F.NOT_AVAILABLE_NUMBER in numbers:
+        numbers = [float("nan") if v == F.NOT_AVAILABLE_NUMBER else v for v in numbers]
+    return numbers, pos
+
+
+def _split_block(data: bytes, pos: int, end: int, expected: int) -> tuple[list[bytes], int] | None:
+    """Fast path: split the block at the position items' fixed 8-byte prefix; None unless every length checks out."""
+    pieces = data[pos:end].split(_POSITION_PREFIX, expected)
+    if len(pieces) != expected + 1 or pieces[0]:
+        return None
+    body, last = pieces[1:-1], pieces[-1]
+    if len(last) < 4 or last[1:4] != b"\x00\x00\x00" or len(last) < 4 + last[0]:
+        return None
+    if any(len(p) != 4 + p[0] or p[1:4] != b"\x00\x00\x00" for p in body):
+        return None
+    values = [p[4:] for p in body] + [last[4 : 4 + last[0]]]
+    block_end = pos + 8 * expected + sum(len(p) for p in body) + 4 + last[0]
+    return values, block_end
+
+
+def _walk_block(data: bytes, pos: int, end: int, name: str, expected: int, block_offset: int) -> tuple[list[bytes], int]:
+    """Item by item, to say exactly what is wrong with a block the fast path refused."""
+    raw: list[bytes] = []
+    while len(raw) < expected and pos + F.ITEM_HEADER_SIZE <= end and data.startswith(_POSITION_PREFIX, pos):
+        value_end = pos + F.ITEM_HEADER_SIZE + int.from_bytes(data[pos + 8 : pos + F.ITEM_HEADER_SIZE], "little")
+        if value_end > end:
+            raise BrokenMessage(pos, f"{name} position runs past the end of the message: truncated", truncated=True)
+        raw.append(data[pos + F.ITEM_HEADER_SIZE : value_end])
+        pos = value_end
+    if len(raw) < expected:
+        raise BrokenMessage(block_offset, f"{name} block has {len(raw)} of {expected} positions")
+    return raw, pos
+
+
+def _is_number(raw: bytes) -> bool:
+    try:
+        float(raw)
+        return True
+    except ValueError:
+        return False
+
+
+def _store(fld: F.Field, raw: bytes, offset: int, values: dict[str, Any], lists: dict[str, list[str]]) -> None:
+    """Keep a value by the field's multiplicity: the first available one, or all of them."""
+    text = raw.decode("latin-1")
+    if text == F.NOT_AVAILABLE:
+        return
+    if fld.multiplicity == "all":
+        lists.setdefault(fld.name, []).append(text)
+    elif fld.name not in values:
+        if fld.type is str:
+            values[fld.name] = text
+            return
+        try:
+            values[fld.name] = fld.type(raw)
+        except ValueError:
+            raise BrokenMessage(offset, f"{fld.label} value {raw[:40]!r} is not a number") from None
 
 
 def _check_declared_length(data: bytes, start: int, end: int) -> None:
@@ -285,18 +308,19 @@ def _check_declared_length(data: bytes, start: int, end: int) -> None:
         raise BrokenMessage(end, f"stream ends after {end - start} of the {declared} bytes the message header declares: truncated", truncated=True)
 
 
-def _record(start: int, timestamp: dt.datetime, counter: int, values: dict[str, Any], collected: _Collected) -> IcomRecord:
-    devices = collected.devices
+def _record(start: int, timestamp: dt.datetime, counter: int, values: dict[str, Any], lists: dict[str, list[str]], blocks: dict[str, list[float]]) -> IcomRecord:
     named = {k: values.pop(k, None) for k in ("patient_id", "patient_name", "machine", "field_id", "energy", "radiation_type", "mu", "total_mu", "gantry", "collimator")}
+    if "previous_interlocks" in lists:
+        values["previous_interlocks"] = tuple(lists["previous_interlocks"])
     return IcomRecord(
         offset=start,
         timestamp=timestamp,
         counter=counter,
-        mlc=mlc_to_delivery(devices["MLCX"]),
-        jaw=jaw_to_delivery(devices["ASYMY"]),
-        jaw_x=np.asarray(devices["ASYMX"]) * 10.0 if "ASYMX" in devices else None,
-        interlocks=tuple(collected.lists.get("interlocks", ())),
-        other={**values, **({"previous_interlocks": tuple(collected.lists["previous_interlocks"])} if "previous_interlocks" in collected.lists else {})},
+        mlc=mlc_to_delivery(blocks["MLCX"]),
+        jaw=jaw_to_delivery(blocks["ASYMY"]),
+        jaw_x=np.asarray(blocks["ASYMX"]) * 10.0 if "ASYMX" in blocks else None,
+        interlocks=tuple(lists.get("interlocks", ())),
+        other=values,
         **named,
     )
 

@@ -47,7 +47,7 @@ def peek(message: bytes) -> Peek:
     timestamp = parse_timestamp(message, 0)
     values: dict[str, str] = {}
     try:
-        for _, fld, v0, v1, _ in iter_items(message, F.ITEMS_OFFSET, len(message)):
+        for _, fld, v0, v1 in iter_items(message, F.ITEMS_OFFSET, len(message)):
             if fld is not None and fld.name in _PEEKED and fld.name not in values:
                 raw = message[v0:v1]
                 if raw != F.NOT_AVAILABLE.encode():
