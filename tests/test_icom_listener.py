@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import lzma
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -166,7 +167,7 @@ def test_link_dropped_by_the_linac_is_reopened(tmp_path: Path, cleanup: list, mo
 
 
 def bad_messages(prog: list[SimMessage]) -> list[SimMessage]:
-    """Garbage after a message of delivery 0; delivery 1 gets a message with ten leaf positions missing."""
+    """Garbage after a message of delivery 0; delivery 1 gets a message with ten leaf positions missing; one of delivery 3 is cut short."""
     d = Delivery.from_dicom(VMAT, "1-1")
     out = []
     damaged = False
@@ -183,23 +184,26 @@ def bad_messages(prog: list[SimMessage]) -> list[SimMessage]:
     device = items.index((F.DEVICE_TYPE, "MLCX"))
     del items[device + 1 : device + 11]
     out.insert(i + 1, SimMessage(encode_message(when, out[i].data[26] + 1, items), "delivery", 1))
+    j = [k for k, m in enumerate(out) if m.delivery == 3][5]
+    out[j] = SimMessage(out[j].data[: len(out[j].data) // 2], "delivery", 3)
     return out
 
 
 def test_damaged_bytes_are_archived_as_received_and_the_listener_goes_on(tmp_path: Path, cleanup: list) -> None:
-    prog = bad_messages(programme(beams=3))
+    prog = bad_messages(programme(beams=4))
     sim = start(Simulator(prog, rate_hz=RATE_HZ), cleanup)
     proc = listener(sim, tmp_path / "icom", cleanup)
     assert sim.wait_sent(timeout_s=15)
-    wait_for(lambda: len(archived(tmp_path / "icom")) == 2 and archived(tmp_path / "icom", "unknown_error_in_record"), what="archives")
+    wait_for(lambda: len(archived(tmp_path / "icom")) == 2 and len(archived(tmp_path / "icom", "unknown_error_in_record")) == 2, what="archives")
     assert proc.signal(signal.SIGTERM) == 0
     assert sim.wait_connections_ended(1, 10) and sim.connections[0].ended_by == "client_fin"
     good, unreadable = archived(tmp_path / "icom"), archived(tmp_path / "icom", "unknown_error_in_record")
     expected = per_delivery(sim)
-    assert good == [expected[0], expected[2]] and unreadable == [expected[1]]
+    assert good == [expected[0], expected[2]] and unreadable == [expected[1], expected[3]]
     log = (tmp_path / "icom" / "logs" / "icom-SIM.log").read_text()
     assert "bytes after the message at byte" in log and "no iCOM item" in log
     assert "MLCX block has 150 of 160 positions" in log and "unreadable delivery" in log
+    assert re.search(r"unreadable delivery .* set aside: .*unknown_error_in_record.*\.xz byte \d+: message at byte \d+: MLCX .*truncated", log)
 
 
 def test_record_through_listener_for_the_demo(tmp_path: Path) -> None:
@@ -252,3 +256,55 @@ def test_repeated_and_jumping_counters_are_logged_not_merged(tmp_path: Path, cap
     [path] = sorted((tmp_path / "patients").rglob("*.xz"))
     expected = b"".join(m.data for i, m in enumerate(prog) if m.delivery == 0 and i != first + 6)
     assert lzma.decompress(path.read_bytes()) == expected
+
+
+def test_service_files_match_the_command() -> None:
+    """The systemd unit and the NSSM guide only use options `plancheck icom listen` has."""
+    from typer.testing import CliRunner
+
+    from plancheck.cli.main import app
+
+    help_text = CliRunner().invoke(app, ["icom", "listen", "--help"], env={"COLUMNS": "200"}).output
+    unit = (ROOT / "plancheck" / "deploy" / "plancheck-icom@.service").read_text()
+    guide = (ROOT / "docs" / "icom-service.md").read_text()
+    exec_start = next(line for line in unit.splitlines() if line.startswith("ExecStart="))
+    assert "icom listen" in exec_start and "KillSignal=SIGTERM" in unit
+    for text in (exec_start, guide):
+        for option in set(re.findall(r"(--[a-z][a-z-]+)", text)) - {"--system", "--home", "--now", "--delivery", "--rate", "--record"}:
+            assert option in help_text, f"{option} is not an option of `plancheck icom listen`"
+
+
+def test_archive_command_joins_the_segments_of_one_connection(tmp_path: Path) -> None:
+    result = record_through_listener([VMAT], tmp_path / "icom", start=START)
+    [segment] = sorted((tmp_path / "icom" / "journal").rglob("*.raw"))
+    data = segment.read_bytes()
+    cut = len(data) // 3 + 1001  # inside a message of the first delivery
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    (parts / "000001-000000000000.raw").write_bytes(data[:cut])
+    (parts / f"000001-{cut:012d}.raw").write_bytes(data[cut:])
+    again = archive_raw(sorted(parts.glob("*.raw")), tmp_path / "again")
+    assert [r.path.read_bytes() for r in again] == [p.read_bytes() for p in sorted(result.archives)]
+
+
+def test_long_connection_is_journalled_in_segments_and_replayed_across_them(tmp_path: Path, cleanup: list) -> None:
+    import threading
+
+    sim = start(Simulator(programme(), rate_hz=2000.0), cleanup)
+    options = ListenerOptions(machine="SIM", host="127.0.0.1", port=sim.port, directory=tmp_path / "icom", segment_bytes=50_000, drain_timeout_s=2.0)
+    live = Listener(options)
+    thread = threading.Thread(target=live.run, daemon=True)
+    thread.start()
+    cleanup.append(lambda: (live.stop(), thread.join(10)))
+    assert sim.wait_sent(timeout_s=15)
+    wait_for(lambda: live.splitter.counts["archived"] == 2, what="two archives")
+    live.stop()
+    thread.join(10)
+    assert not thread.is_alive() and sim.wait_connections_ended(1, 10) and sim.connections[0].ended_by == "client_fin"
+    segments = sorted(options.journal_dir.glob("*.raw"))
+    assert len(segments) > 5 and b"".join(p.read_bytes() for p in segments) == sim.sent_bytes(kind=None)
+    assert archived(tmp_path / "icom") == per_delivery(sim)
+    (options.journal_dir / "committed.json").unlink()
+    again = Listener(options)
+    again.replay()
+    assert [r.status for r in again.results] == ["duplicate", "duplicate"]

@@ -55,12 +55,10 @@ class Archiver:
         try:
             reading = read_icom(data, strict=True)
         except SourceError as exc:
-            reason = exc.message.replace("iCOM stream", f"delivery from {where}")
             path, _ = self._write(self.root / UNREADABLE / folder, name, data)
-            log.warning("unreadable delivery for %s (%s) set aside in %s: %s", patient_id, patient_name, path, reason)
+            reason = exc.message.replace("iCOM stream", str(path))
+            log.warning("unreadable delivery for %s (%s), begun at %s, set aside: %s", patient_id, patient_name, where, reason)
             return Archived("unreadable", path, reason)
-        for issue in reading.issues:
-            log.warning("delivery from %s: %s (kept in the archive as received)", where, issue.message.replace("iCOM stream", "delivery"))
         mus = [r.mu for r in reading.records if r.mu is not None]
         if not any(b > a for a, b in zip(mus, mus[1:])):
             log.info("no MU delivered for %s (%s), field %s at %s: not archived", patient_id, patient_name, _field(reading), start)
@@ -72,6 +70,8 @@ class Archiver:
             "already archived:" if status == "duplicate" else "archived",
             mus[-1], patient_id, patient_name, _field(reading), reading.records[0].machine, where, path,
         )
+        for issue in reading.issues:
+            log.warning("%s (archived as received)", issue.message.replace("iCOM stream", str(path)))
         return Archived(status, path)
 
     @staticmethod

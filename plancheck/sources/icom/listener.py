@@ -284,17 +284,32 @@ class Listener:
 
 
 def archive_raw(files: list[Path], directory: Path, gap_s: float = GAP_S) -> list[Archived]:
-    """Re-split raw journal files (or raw/.xz streams), each a stream of its own, into archives below ``directory``."""
+    """Re-split raw journal files (or raw / .xz streams) into archives below ``directory``.
+
+    Journal segments of one connection (``<connection>-<offset>.raw``, in order) are
+    one stream; any other file is a stream of its own.
+    """
+    from plancheck.sources.icom.journal import SEGMENT
     from plancheck.sources.icom.reader import load_stream
 
     splitter = Splitter(Archiver(directory), gap_s=gap_s)
+    previous: str | None = None
+    framer: Framer | None = None
     for number, path in enumerate(files, start=1):
+        match = SEGMENT.match(path.name)
+        stream = f"{path.parent}/{match.group(1)}" if match else f"file {number}"
         data, _, issues = load_stream(path, strict=False)
         for issue in issues:
             log.warning("%s", issue.message)
-        framer = Framer(number)
-        splitter.new_stream()
-        for position, message in framer.feed(data) + framer.finish():
-            splitter.message(Position(position.connection, position.offset), message)
+        if framer is None or stream != previous:
+            for position, message in framer.finish() if framer else []:
+                splitter.message(position, message)
+            framer = Framer(number, int(match.group(2)) if match else 0)
+            splitter.new_stream()
+        previous = stream
+        for position, message in framer.feed(data):
+            splitter.message(position, message)
+    for position, message in framer.finish() if framer else []:
+        splitter.message(position, message)
     splitter.end()
     return list(splitter.results)
