@@ -302,7 +302,7 @@ def test_long_connection_is_journalled_in_segments_and_replayed_across_them(tmp_
     thread.join(10)
     assert not thread.is_alive() and sim.wait_connections_ended(1, 10) and sim.connections[0].ended_by == "client_fin"
     segments = sorted(options.journal_dir.glob("*.raw"))
-    assert len(segments) > 5 and b"".join(p.read_bytes() for p in segments) == sim.sent_bytes(kind=None)
+    assert len(segments) > 1 and b"".join(p.read_bytes() for p in segments) == sim.sent_bytes(kind=None)
     assert archived(tmp_path / "icom") == per_delivery(sim)
     (options.journal_dir / "committed.json").unlink()
     again = Listener(options)
