@@ -339,6 +339,7 @@ class Simulator:
                 self.pause_after.discard(self.pointer)
                 self._resume.clear()
                 self.paused.set()
+            if self.paused.is_set():  # held across connections until resume()
                 while not self._resume.is_set():
                     if self._watch(conn, record, time.monotonic() + 0.05):
                         return
