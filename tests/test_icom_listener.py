@@ -316,3 +316,35 @@ def test_long_connection_is_journalled_in_segments_and_replayed_across_them(tmp_
     again = Listener(options)
     again.replay()
     assert [r.status for r in again.results] == ["duplicate", "duplicate"]
+
+
+def test_a_journal_that_cannot_be_written_stops_the_listener_with_a_clean_close(tmp_path: Path, cleanup: list, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import threading
+
+    from plancheck.sources.icom.journal import Journal
+
+    sim = start(Simulator(programme(beams=1), rate_hz=RATE_HZ), cleanup)
+    real_append, calls = Journal.append, []
+
+    def append(self: Journal, data: bytes) -> Position:
+        calls.append(len(data))
+        if len(calls) > 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_append(self, data)
+
+    monkeypatch.setattr(Journal, "append", append)
+    live = Listener(ListenerOptions(machine="SIM", host="127.0.0.1", port=sim.port, directory=tmp_path / "icom", drain_timeout_s=2.0))
+    failure: list[BaseException] = []
+    thread = threading.Thread(target=lambda: _run_catching(live, failure), daemon=True)
+    thread.start()
+    thread.join(15)
+    assert not thread.is_alive() and failure and "No space left" in str(failure[0])
+    assert sim.wait_connections_ended(1, 10) and sim.connections[0].ended_by == "client_fin"
+
+
+def _run_catching(live: Listener, failure: list[BaseException]) -> None:
+    try:
+        live.run()
+    except OSError as exc:
+        failure.append(exc)

@@ -68,7 +68,7 @@ def listen(
     logging.getLogger("plancheck").info("iCOM listener for %s at %s:%d, archive %s, log %s", machine, ip, port, directory, log_file)
     try:
         listener.run()
-    except RuntimeError as exc:
+    except (RuntimeError, OSError) as exc:
         _fail(exc)
 
 

@@ -22,7 +22,7 @@ from typing import BinaryIO, Iterator
 
 log = logging.getLogger(__name__)
 
-SEGMENT = re.compile(r"^(\d{6})-(\d{12})\.raw$")
+SEGMENT = re.compile(r"^(\d{6,})-(\d{12,})\.raw$")
 COMMITTED = "committed.json"
 READ_CHUNK = 1 << 20
 
@@ -96,12 +96,12 @@ class Journal:
         return sorted(found, key=lambda s: (s.connection, s.start))
 
     def open_connection(self) -> int:
-        """Start the stream of a new TCP connection; returns its number."""
+        """Start the stream of a new TCP connection; returns its number (its first file is made by the first append)."""
         self.close()
         existing = self.segments()
-        self._connection = (existing[-1].connection if existing else 0) + 1
+        committed = self.committed()
+        self._connection = max(existing[-1].connection if existing else 0, committed.connection if committed else 0, self._connection) + 1
         self._offset = 0
-        self._open_segment()
         return self._connection
 
     def _open_segment(self) -> None:
@@ -113,9 +113,9 @@ class Journal:
 
     def append(self, data: bytes) -> Position:
         """Write, flush and fsync ``data``; returns where it starts. Nothing is parsed before this returns."""
-        if self._file is None:
+        if self._connection == 0:
             raise RuntimeError("no connection open in the journal")
-        if self._offset - self._file_start >= self.segment_bytes:
+        if self._file is None or self._offset - self._file_start >= self.segment_bytes:
             self._open_segment()
         where = Position(self._connection, self._offset)
         self._file.write(data)

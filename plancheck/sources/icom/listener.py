@@ -29,7 +29,7 @@ from pathlib import Path
 
 from plancheck.sources.icom.archive import Archived, Archiver
 from plancheck.sources.icom.deliveries import GAP_S
-from plancheck.sources.icom.journal import Journal, Position
+from plancheck.sources.icom.journal import Journal
 from plancheck.sources.icom.splitter import Framer, Splitter
 
 log = logging.getLogger(__name__)
@@ -91,6 +91,8 @@ class Listener:
         self.endings: collections.deque[str] = collections.deque(maxlen=100)
         self._stop = threading.Event()
         self._framer: Framer | None = None
+        self._journal_error: OSError | None = None
+        self.discarded = 0
 
     # ---- control -------------------------------------------------------------
     def stop(self) -> None:
@@ -127,6 +129,9 @@ class Listener:
                 self._serve(sock)
             finally:
                 self.journal.close()
+            if self._journal_error is not None:
+                self._set_state("stopped", f"the journal could not be written; {self.discarded} bytes received while closing were lost")
+                raise self._journal_error
             if self.bytes_received > received_before:
                 backoff = o.backoff_initial_s
             if not self.stopping:
@@ -160,8 +165,8 @@ class Listener:
         """Receive until stop, time-out, close or reset; then end the connection the right way."""
         ending = self._receive(sock)
         self.endings.append(ending)
-        if ending in ("stop", "timeout"):
-            self._set_state("closing", "link timed out" if ending == "timeout" else "stop requested")
+        if ending in ("stop", "timeout", "journal error"):
+            self._set_state("closing", {"timeout": "link timed out", "stop": "stop requested"}.get(ending, ending))
             self._close_gracefully(sock)
         else:
             self._set_state("link lost", "closed by the linac" if ending == "closed" else ending)
@@ -192,17 +197,33 @@ class Listener:
                 return f"socket error ({exc})"
             if not data:
                 return "closed"
-            self._take(data)
+            try:
+                self._take(data)
+            except OSError as exc:
+                self._journal_error = exc
+                log.critical("cannot write the journal (%s): closing the link cleanly and stopping; bytes from now on are lost", exc)
+                return "journal error"
             last_data = time.monotonic()
         return "stop"
 
     def _take(self, data: bytes) -> None:
-        """Journal first (fsync), then parse."""
+        """Journal first (fsync), then parse; with the journal broken, bytes are only counted (the link is closing)."""
+        if self._journal_error is not None:
+            self.discarded += len(data)
+            return
         self.journal.append(data)
         self.bytes_received += len(data)
         assert self._framer is not None
         for position, message in self._framer.feed(data):
             self.splitter.message(position, message)
+
+    def _take_while_closing(self, data: bytes) -> None:
+        try:
+            self._take(data)
+        except OSError as exc:
+            self._journal_error = exc
+            self.discarded += len(data)
+            log.critical("cannot write the journal (%s) while closing the link", exc)
 
     def _close_gracefully(self, sock: socket.socket) -> None:
         """FIN first, read (and journal) what still comes until the linac closes, then close."""
@@ -225,7 +246,7 @@ class Listener:
             if not data:
                 peer_closed = True
                 break
-            self._take(data)
+            self._take_while_closing(data)
         if not peer_closed:
             log.warning("the linac did not close its side within %g s; closing after a last drain", self.options.drain_timeout_s)
             self._drain_nonblocking(sock)
@@ -243,7 +264,7 @@ class Listener:
                 data = sock.recv(RECV_BYTES)
                 if not data:
                     return
-                self._take(data)
+                self._take_while_closing(data)
         except (BlockingIOError, OSError):
             return
 
