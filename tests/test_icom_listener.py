@@ -348,3 +348,25 @@ def _run_catching(live: Listener, failure: list[BaseException]) -> None:
         live.run()
     except OSError as exc:
         failure.append(exc)
+
+
+def test_journal_pruning_keeps_what_is_not_archived(tmp_path: Path) -> None:
+    from plancheck.sources.icom.journal import Journal
+
+    journal = Journal(tmp_path / "j")
+    for _ in range(3):
+        journal.open_connection()
+        journal.append(b"x" * 100)
+    journal.commit(Position(2, 100))  # connections 1 and 2 are archived, 3 is not
+    old = time.time() - 40 * 86400
+    for seg in journal.segments():
+        os.utime(seg.path, (old, old))
+    removed = journal.prune(keep_days=30)
+    assert sorted(p.name for p in removed) == ["000001-000000000000.raw", "000002-000000000000.raw"]
+    assert [s.connection for s in journal.segments()] == [3]
+    assert journal.open_connection() == 4
+    journal.close()
+    fresh = Journal(tmp_path / "j")
+    for seg in fresh.segments():
+        seg.path.unlink()
+    assert fresh.open_connection() == 3  # never below the committed connection

@@ -93,6 +93,7 @@ class Listener:
         self._framer: Framer | None = None
         self._journal_error: OSError | None = None
         self.discarded = 0
+        self._pruned_at = 0.0
 
     # ---- control -------------------------------------------------------------
     def stop(self) -> None:
@@ -116,9 +117,9 @@ class Listener:
         o = self.options
         self._set_state("replaying journal", str(o.journal_dir))
         self.replay()
-        self.journal.prune(o.keep_journal_days)
         backoff = o.backoff_initial_s
         while not self.stopping:
+            self._prune()
             sock = self._connect()
             if sock is None:
                 self._wait(backoff)
@@ -138,6 +139,13 @@ class Listener:
                 self._wait(backoff)
                 backoff = min(backoff * 2.0, o.backoff_max_s)
         self._set_state("stopped", f"{self.connections} connection(s), {self.bytes_received} bytes, archives: {dict(self.splitter.counts)}")
+
+    def _prune(self, every_s: float = 3600.0) -> None:
+        """Delete archived journal segments older than keep_journal_days, at most once an hour."""
+        now = time.monotonic()
+        if now - self._pruned_at >= every_s or self._pruned_at == 0.0:
+            self._pruned_at = now
+            self.journal.prune(self.options.keep_journal_days)
 
     def _wait(self, seconds: float) -> None:
         if not self.stopping:
@@ -186,6 +194,7 @@ class Listener:
             if not ready:
                 silent = time.monotonic() - last_data
                 self.splitter.tick(silent)
+                self._prune()
                 if silent > self.options.timeout_s:
                     return "timeout"
                 continue
