@@ -24,9 +24,10 @@ Reader = Callable[[Request], Reading | None]
 def readers() -> dict[str, Reader]:
     """Every source, in reading order."""
     from plancheck.sources import monaco, trf
+    from plancheck.sources.icom import source as icom
     from plancheck.sources.mosaiq import reader as mosaiq
 
-    return {"mosaiq": mosaiq.read, "rtplan": rtplan.read, "monaco_tel": monaco.read, "trf": trf.read}
+    return {"mosaiq": mosaiq.read, "rtplan": rtplan.read, "monaco_tel": monaco.read, "icom": icom.read, "trf": trf.read}
 
 
 def collect(patient_id: str, plan: str | None = None, config: Config | None = None, only: tuple[str, ...] = ()) -> ParamTable:

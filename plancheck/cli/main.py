@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from plancheck import __version__
-from plancheck.cli import baseline, report, rules, simulate
+from plancheck.cli import baseline, icom, report, rules, simulate
 from plancheck.cli.check import check
 from plancheck.cli.demo import demo
 
@@ -29,6 +29,7 @@ app.add_typer(rules.app, name="rules")
 app.add_typer(simulate.app, name="simulate")
 app.add_typer(baseline.app, name="baseline")
 app.add_typer(report.app, name="report")
+app.add_typer(icom.app, name="icom")
 
 
 @app.command()

@@ -164,3 +164,19 @@ class Delivery:
         from plancheck.sources.trf import delivery_from_trf
 
         return delivery_from_trf(path)
+
+    @classmethod
+    def from_icom(cls, stream_or_path: "bytes | str | Path") -> "Delivery":
+        """Control points of an iCOM stream (bytes, a raw file or an ``.xz`` archive), as pymedphys reads them."""
+        from plancheck.sources.icom.reader import read_icom
+        from plancheck.sources.icom.deliveries import delivery_from_records
+
+        reading = read_icom(stream_or_path)
+        return delivery_from_records(reading.records, reading.where)
+
+    def to_icom(self, path: "str | Path", *, patient_id: str, patient_name: str, machine: str, start: Any, **options: Any) -> Path:
+        """Write this delivery as an iCOM stream (``.xz`` compresses); options go to ``write_icom_stream``."""
+        from plancheck.sources.icom.writer import write_icom_file, write_icom_stream
+
+        stream = write_icom_stream(self, patient_id=patient_id, patient_name=patient_name, machine=machine, start=start, **options)
+        return write_icom_file(path, stream)
