@@ -16,7 +16,7 @@ from typing import Any
 from plancheck.checks.context import CheckContext
 from plancheck.checks.kinds import KINDS
 from plancheck.checks.results import CheckResult, Status, worst
-from plancheck.checks.scope import TableScope, treatment_beams
+from plancheck.checks.scope import PRIORITY, TableScope, treatment_beams
 from plancheck.rules.expr import ExprError, MissingValue
 from plancheck.rules.model import ManualItem, RuleCheck
 
@@ -47,8 +47,11 @@ def _entities(check: RuleCheck, ctx: CheckContext) -> list[tuple[str, str, str]]
             beams = next((table.beams(s) for s in ("mosaiq", "plan_pdf", "rtplan", "monaco_tel") if table.beams(s)), [])
             return [(b, "", "") for b in beams]
         case scope:
-            items = table.items(scope)
-            beam_of = {r.item: r.beam for r in table.select(scope=scope)}
+            # the records of the most authoritative source that keeps them (MOSAIQ's history
+            # before a linac log): one source's records, never a mix of two views of one event
+            source = next((s for s in PRIORITY if table.items(scope, s)), None)
+            items = table.items(scope, source) if source else []
+            beam_of = {r.item: r.beam for r in table.select(scope=scope, source=source)}
             return [(beam_of.get(i, ""), i, scope) for i in items]
 
 

@@ -12,11 +12,14 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import pydicom
+
 from plancheck.api import check_table
 from plancheck.checks.results import CheckRun, Status
 from plancheck.collect import collect
 from plancheck.config import Config, load_config
 from plancheck.demo.mosaiq_db import DEMO_TODAY, PATIENTS, DemoClinic, DemoPatient, build_demo_mosaiq
+from plancheck.sources.icom.recording import record_through_listener
 from plancheck.sources.monaco.fromdicom import focaldata_from_rtplan
 
 CONFIG = """# plancheck configuration of the demo clinic (paths are relative to this file).
@@ -27,6 +30,7 @@ timeout_s = 10
 [folders]
 dicom = "dicom"
 monaco = "FocalData"
+icom = "icom"
 escan = "escan"
 pdf = "escan"
 output = "results"
@@ -46,16 +50,45 @@ type = "elekta"
 def build_clinic(folder: Path) -> tuple[DemoClinic, Config]:
     """Make the demo clinic in ``folder`` (replacing a previous demo there) and return its config."""
     if folder.exists():
-        for part in ("mosaiq.db", "dicom", "FocalData", "escan", "results"):
+        for part in ("mosaiq.db", "dicom", "FocalData", "escan", "results", "icom", "linac"):
             target = folder / part
             if target.is_dir():
                 shutil.rmtree(target)
     clinic = build_demo_mosaiq(folder)
     for patient_id, rt_plan in clinic.rt_plans.items():
         focaldata_from_rtplan(rt_plan, folder / "FocalData")
+    record_deliveries(clinic, folder)
     config_path = folder / "plancheck.toml"
     config_path.write_text(CONFIG.format(db=clinic.database.resolve()), encoding="utf-8")
     return clinic, load_config(config_path)
+
+
+MLC_ERROR_BEAM, MLC_ERROR_PAIR, MLC_ERROR_MM = "1-1", 40, 1.0
+
+
+def record_deliveries(clinic: DemoClinic, folder: Path) -> None:
+    """Deliver the VMAT plans on the simulated linac and record them through the real iCOM
+    listener: 015112 as planned, 00017R with one leaf pair of beam 1-1 open by 1 mm."""
+    linac = folder / "linac"
+    linac.mkdir(parents=True, exist_ok=True)
+    faulty = pydicom.dcmread(clinic.rt_plans["00017R"])
+    for beam in faulty.BeamSequence:
+        if beam.BeamName != MLC_ERROR_BEAM:
+            continue
+        for cp in beam.ControlPointSequence:
+            for dev in cp.get("BeamLimitingDevicePositionSequence", []):
+                if dev.RTBeamLimitingDeviceType == "MLCX":
+                    leaves = [float(v) for v in dev.LeafJawPositions]
+                    n = len(leaves) // 2
+                    leaves[MLC_ERROR_PAIR] -= MLC_ERROR_MM / 2  # bank A opens
+                    leaves[n + MLC_ERROR_PAIR] += MLC_ERROR_MM / 2  # bank B opens
+                    dev.LeafJawPositions = leaves
+    faulty_path = linac / "00017R_delivered_with_mlc_error.dcm"
+    faulty.save_as(faulty_path, enforce_file_format=True)
+    start = DEMO_TODAY - dt.timedelta(days=1) + dt.timedelta(hours=1)
+    result = record_through_listener([clinic.rt_plans["015112"], faulty_path], folder / "icom", start=start, seed=1)
+    if result.unreadable:
+        raise RuntimeError(f"demo recording left unreadable archives: {result.unreadable}")
 
 
 @dataclass
