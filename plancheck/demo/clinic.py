@@ -86,9 +86,10 @@ def record_deliveries(clinic: DemoClinic, folder: Path) -> None:
     faulty_path = linac / "00017R_delivered_with_mlc_error.dcm"
     faulty.save_as(faulty_path, enforce_file_format=True)
     start = DEMO_TODAY - dt.timedelta(days=1) + dt.timedelta(hours=1)
-    result = record_through_listener([clinic.rt_plans["015112"], faulty_path], folder / "icom", start=start, seed=1)
-    if result.unreadable:
-        raise RuntimeError(f"demo recording left unreadable archives: {result.unreadable}")
+    for n, plan in enumerate([clinic.rt_plans["015112"], faulty_path]):  # one session per patient, as at the linac
+        result = record_through_listener([plan], folder / "icom", start=start + dt.timedelta(hours=n), seed=1)
+        if result.unreadable:
+            raise RuntimeError(f"demo recording left unreadable archives: {result.unreadable}")
 
 
 @dataclass
