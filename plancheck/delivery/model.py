@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from plancheck.delivery.mudensity import GridSpec, delivery_mudensity
+
 
 @dataclass(frozen=True, eq=False)
 class Delivery:
@@ -86,6 +88,14 @@ class Delivery:
             np.concatenate([d.mlc for d in deliveries]),
             np.concatenate([d.jaw for d in deliveries]),
         )
+
+    # ---- analysis --------------------------------------------------------
+    def mudensity(self, grid: GridSpec | None = None) -> np.ndarray:
+        """MU density map (rows: jaw direction, columns: leaf direction) on ``grid``; axes from ``grid.axes()``.
+
+        Equals ``pymedphys.Delivery.metersetmap()`` on the same grid (default: 1 mm, 400 mm leaf gap, Agility).
+        """
+        return delivery_mudensity(self, grid)
 
     # ---- pymedphys interop ----------------------------------------------
     def to_pymedphys(self) -> Any:

@@ -4,11 +4,13 @@ pymedphys integrates the motion between two control points by sampling ``T``
 equally spaced leaf and jaw positions (``min_step_per_pixel`` samples per pixel
 of the largest travel, at least 10) and averaging the open fraction, where a
 device edge blocks a pixel by a ramp one pixel wide. This module computes the
-same average for every interval at once: at each sample a leaf pair opens a row
-as a step with one fractional pixel at either end, which is written into a
-difference array; one cumulative sum along the leaf direction gives the map.
-Rows of a leaf pair that the jaws leave fully open are accumulated once per
-leaf pair; only the few rows under a jaw edge are accumulated row by row.
+same sums in closed form, for every interval at once: a leaf pair leaves a row
+open between its two leaves, so each interval adds a constant over that span
+(written into a difference array) plus, on the few pixels a leaf sweeps, the
+exact sum over the samples of a clipped linear function (a product of two
+where a jaw edge sweeps the row too). The cost no longer grows with the number
+of samples. Rows of a leaf pair that the jaws leave fully open are summed once
+per leaf pair; only rows under a jaw edge are summed row by row.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
     from plancheck.delivery.model import Delivery
 
 AGILITY_LEAF_PAIR_WIDTHS_MM: tuple[float, ...] = (5.0,) * 80
-_SAMPLES_PER_CHUNK = 1 << 19  # time samples expanded at once: bounds memory to ~100 MB
+_PIXELS_PER_CHUNK = 1 << 18  # swept pixels evaluated at once: bounds memory to ~100 MB
 
 
 @dataclass(frozen=True)
@@ -138,27 +140,27 @@ class _Geometry:
     def accumulate(self, iv: "_Intervals") -> np.ndarray:
         """Sum every interval's open fraction times its MU into the map."""
         nx, ny, n_leaves = len(self.x), len(self.y), len(self.first_row)
-        width = nx + 1
-        by_leaf = np.zeros(n_leaves * width)
-        by_row = np.zeros(ny * width)
-        for units, target in ((iv.leaf_units(), by_leaf), (iv.row_units(), by_row)):
-            for chunk in _chunks(units.samples):
-                target += _difference_entries(self, iv, units, chunk, len(target))
-        leaf_maps = np.cumsum(by_leaf.reshape(n_leaves, width), axis=1)[:, :nx]
-        row_maps = np.cumsum(by_row.reshape(ny, width), axis=1)[:, :nx]
-        return leaf_maps[self.leaf_of_row] + row_maps
+        maps = []
+        for units, n_targets in ((iv.leaf_units(), n_leaves), (iv.row_units(), ny)):
+            steps = np.zeros(n_targets * (nx + 1))  # difference array along the leaf direction
+            swept = np.zeros(n_targets * nx)  # pixels a leaf sweeps, summed directly
+            terms = _UnitTerms(self, iv, units)
+            steps += terms.spans(n_targets)
+            for bank in (terms.left, terms.right):
+                for chunk in _chunks(bank.count):
+                    swept += terms.swept(bank, chunk, n_targets)
+            maps.append(np.cumsum(steps.reshape(n_targets, nx + 1), axis=1)[:, :nx] + swept.reshape(n_targets, nx))
+        return maps[0][self.leaf_of_row] + maps[1]
 
 
 @dataclass
 class _Units:
-    """Accumulation units: one (interval, leaf pair) or (interval, row), each with its time samples."""
+    """Accumulation units: one (interval, leaf pair) or (interval, row) each."""
 
     interval: np.ndarray
     leaf: np.ndarray
     target: np.ndarray  # leaf index (leaf units) or row index (row units)
     row_y: np.ndarray | None  # row position for row units (jaw weighting), None for leaf units
-    samples: np.ndarray  # time samples to expand (1 where nothing moves)
-    weight: np.ndarray  # MU per sample
 
 
 class _Intervals:
@@ -207,9 +209,6 @@ class _Intervals:
         col_lo = np.maximum(col_lo, 0)
         return col_lo, np.where(n_cols > 0, col_hi, -1)
 
-    def _moving(self) -> np.ndarray:
-        return (self.left0 != self.left1) | (self.right0 != self.right1)
-
     def _fully_open(self) -> np.ndarray:
         """(interval, leaf) pairs whose every row the jaws leave open at every sample."""
         g, half = self.g, self.g.r / 2
@@ -221,10 +220,7 @@ class _Intervals:
 
     def leaf_units(self) -> _Units:
         interval, leaf = np.nonzero(self._fully_open())
-        moving = self._moving()[interval, leaf]
-        samples = np.where(moving, self.samples[interval], 1)
-        weight = self.mu[interval] / samples
-        return _Units(interval, leaf, leaf, None, samples, weight)
+        return _Units(interval, leaf, leaf, None)
 
     def row_units(self) -> _Units:
         g, half, ny = self.g, self.g.r / 2, len(self.g.y)
@@ -238,71 +234,133 @@ class _Intervals:
         in_box = (rows[None, :] >= self.row_lo[:, None]) & (rows[None, :] <= self.row_hi[:, None])
         active = partial[:, g.leaf_of_row] & in_box & ~shut_below & ~shut_above
         interval, row = np.nonzero(active)
-        leaf = g.leaf_of_row[row]
-        jaws_move = (self.bottom0 != self.bottom1) | (self.top0 != self.top1)
-        moving = self._moving()[interval, leaf] | jaws_move[interval]
-        samples = np.where(moving, self.samples[interval], 1)
-        weight = self.mu[interval] / samples
-        return _Units(interval, leaf, row, g.y[row], samples, weight)
+        return _Units(interval, g.leaf_of_row[row], row, g.y[row])
 
 
-def _chunks(samples: np.ndarray) -> list[slice]:
-    """Split units into runs of at most ``_SAMPLES_PER_CHUNK`` samples (one unit never split)."""
-    if len(samples) == 0:
+def _chunks(counts: np.ndarray) -> list[slice]:
+    """Split units into runs of at most ``_PIXELS_PER_CHUNK`` pixels (one unit never split)."""
+    if len(counts) == 0:
         return []
-    ends = np.cumsum(samples)
-    cuts = np.searchsorted(ends, np.arange(_SAMPLES_PER_CHUNK, ends[-1], _SAMPLES_PER_CHUNK), side="left")
-    bounds = np.unique(np.concatenate([[0], cuts + 1, [len(samples)]]))
-    bounds = bounds[bounds <= len(samples)]
+    ends = np.cumsum(counts)
+    cuts = np.searchsorted(ends, np.arange(_PIXELS_PER_CHUNK, ends[-1], _PIXELS_PER_CHUNK), side="left")
+    bounds = np.unique(np.concatenate([[0], cuts + 1, [len(counts)]]))
+    bounds = bounds[bounds <= len(counts)]
     return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
 
-def _at_samples(start: np.ndarray, end: np.ndarray, k: np.ndarray, steps: np.ndarray) -> np.ndarray:
-    """Positions at sample k of ``steps``, computed as pymedphys does (start + k * step)."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        step = (end - start) / (steps - 1)
-    return start + k * np.where(steps > 1, step, 0.0)
+def _clip_sum(a: np.ndarray, b: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Sum over k = 0..n-1 of clip(a + b k, 0, 1), in closed form."""
+    flip = b < 0
+    a = np.where(flip, a + b * (n - 1), a)  # the same values in increasing order
+    b = np.abs(b)
+    moving = b > 0
+    safe_b = np.where(moving, b, 1.0)
+    k0 = np.where(moving, np.clip(np.ceil(-a / safe_b), 0, n), 0)  # first k with a + b k >= 0
+    k1 = np.where(moving, np.clip(np.ceil((1 - a) / safe_b), 0, n), 0)  # first k with a + b k >= 1
+    ramp = k1 - k0
+    moving_sum = (n - k1) + ramp * (a + b * k0) + b * ramp * (ramp - 1) / 2
+    return np.where(moving, moving_sum, n * np.clip(a, 0.0, 1.0))
 
 
-def _ramp(z: np.ndarray) -> np.ndarray:
-    return np.clip(z, 0.0, 1.0)
+def _clip_product_sum(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Sum over k = 0..n-1 of clip(a + b k, 0, 1) * clip(c + d k, 0, 1), in closed form.
+
+    The breakpoints where either factor starts or stops ramping split 0..n into at
+    most five runs; on each run both factors are affine in k and the sum of their
+    product is a polynomial in the run length.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cuts = [np.where(slope != 0, np.ceil(level / slope), 0.0) for level, slope in ((-a, b), (1 - a, b), (-c, d), (1 - c, d))]
+    bounds = np.sort(np.stack([np.zeros_like(n), n] + [np.clip(cut, 0, n) for cut in cuts], axis=1), axis=1)
+    total = np.zeros_like(a)
+    for run in range(5):
+        start, end = bounds[:, run], bounds[:, run + 1]
+        length = end - start
+        middle = (start + end - 1) / 2
+        p_f, q_f = _affine_on_run(a, b, start, middle)
+        p_g, q_g = _affine_on_run(c, d, start, middle)
+        s1 = length * (length - 1) / 2
+        s2 = (length - 1) * length * (2 * length - 1) / 6
+        total += length * p_f * p_g + (p_f * q_g + q_f * p_g) * s1 + q_f * q_g * s2
+    return total
 
 
-def _difference_entries(g: _Geometry, iv: _Intervals, units: _Units, chunk: slice, size: int) -> np.ndarray:
-    """Difference-array contributions of the units in ``chunk``, as a flat array of ``size``."""
-    r, x0, width = g.r, g.x[0], len(g.x) + 1
-    counts = units.samples[chunk]
-    unit = np.repeat(np.arange(len(counts)), counts)
-    k = (np.arange(len(unit)) - np.repeat(np.cumsum(counts) - counts, counts)).astype(float)
-    interval = units.interval[chunk][unit]
-    leaf = units.leaf[chunk][unit]
-    steps = units.samples[chunk][unit].astype(float)
-    weight = units.weight[chunk][unit]
-    target = units.target[chunk][unit]
-    if units.row_y is not None:  # weight each row by the jaws' open fraction; drop samples it shuts
-        y = units.row_y[chunk][unit]
-        bottom = _at_samples(iv.bottom0[interval], iv.bottom1[interval], k, steps)
-        top = _at_samples(iv.top0[interval], iv.top1[interval], k, steps)
-        weight = weight * (1.0 - _ramp((bottom - y) / r + 0.5) - _ramp((y - top) / r + 0.5))
-        keep = weight != 0
-        interval, leaf, k, steps, weight, target = (a[keep] for a in (interval, leaf, k, steps, weight, target))
-    # a unit collapsed to one sample uses the start positions (nothing moves)
-    left = _at_samples(iv.left0[interval, leaf], iv.left1[interval, leaf], k, steps)
-    right = _at_samples(iv.right0[interval, leaf], iv.right1[interval, leaf], k, steps)
-    lo, hi = iv.col_lo[interval], iv.col_hi[interval]
-    base = target * width
-    u = (left - x0) / r + 0.5  # left leaf blocks pixel j by clip(u - j, 0, 1)
-    v = (right - x0) / r - 0.5  # right leaf blocks pixel j by clip(j - v, 0, 1)
-    fl_u, fl_v = np.floor(u), np.floor(v)
-    frac_u, frac_v = u - fl_u, v - fl_v
-    fl_u, fl_v = fl_u.astype(np.int64), fl_v.astype(np.int64)
-    open_from = np.clip(fl_u, lo, hi + 1)
-    open_to = np.clip(fl_v + 2, lo, hi + 1)
-    left_edge = (fl_u >= lo) & (fl_u <= hi)
-    right_edge = (fl_v + 1 >= lo) & (fl_v + 1 <= hi)
-    w_left = np.where(left_edge, weight * frac_u, 0.0)
-    w_right = np.where(right_edge, weight * (1.0 - frac_v), 0.0)
-    fl_u, fl_v = np.clip(fl_u, lo, hi), np.clip(fl_v + 1, lo, hi)
-    index = np.concatenate([open_from, open_to, fl_u, fl_u + 1, fl_v, fl_v + 1]) + np.tile(base, 6)
-    values = np.concatenate([weight, -weight, -w_left, w_left, -w_right, w_right])
-    return np.bincount(index, weights=values, minlength=size)
+def _affine_on_run(a: np.ndarray, b: np.ndarray, start: np.ndarray, middle: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """clip(a + b k) on a run where it does not change regime, as p + q (k - start)."""
+    at_middle = a + b * middle
+    zero, one = at_middle <= 0, at_middle >= 1
+    p = np.where(zero, 0.0, np.where(one, 1.0, a + b * start))
+    q = np.where(zero | one, 0.0, b)
+    return p, q
+
+
+@dataclass
+class _Bank:
+    """Pixels one leaf bank sweeps, per unit: the ramp is clip(level + slope k) at pixel ``first``."""
+
+    level: np.ndarray  # clip argument at k = 0 for pixel ``first``
+    slope: np.ndarray  # change per sample
+    per_pixel: float  # change of the clip argument per pixel (-1 for the left bank, +1 for the right)
+    first: np.ndarray
+    count: np.ndarray
+
+
+class _UnitTerms:
+    """Closed-form sums for a set of units: the open span and the swept pixels of each bank."""
+
+    def __init__(self, g: _Geometry, iv: _Intervals, units: _Units) -> None:
+        r, x0 = g.r, g.x[0]
+        self.g, self.units = g, units
+        i, leaf = units.interval, units.leaf
+        self.n = iv.samples[i].astype(float)
+        self.weight = iv.mu[i] / self.n
+        self.lo, self.hi = iv.col_lo[i], iv.col_hi[i]
+        per_step = 1.0 / (r * (self.n - 1))
+        # left leaf blocks pixel j by clip(u_k - j), right leaf by clip(j - v_k), u and v in pixels
+        u0, u1 = (iv.left0[i, leaf] - x0) / r + 0.5, (iv.left1[i, leaf] - x0) / r + 0.5
+        v0, v1 = (iv.right0[i, leaf] - x0) / r - 0.5, (iv.right1[i, leaf] - x0) / r - 0.5
+        self.open_from = np.floor(np.minimum(u0, u1)).astype(np.int64)  # left of this: always blocked
+        self.open_to = np.ceil(np.maximum(v0, v1)).astype(np.int64)  # right of this: always blocked
+        left_last = np.ceil(np.maximum(u0, u1)).astype(np.int64) - 1
+        right_first = np.floor(np.minimum(v0, v1)).astype(np.int64) + 1
+        self.left = self._bank(u0 - self.open_from, (iv.left1[i, leaf] - iv.left0[i, leaf]) * per_step, -1.0, self.open_from, left_last)
+        self.right = self._bank(right_first - v0, -(iv.right1[i, leaf] - iv.right0[i, leaf]) * per_step, 1.0, right_first, self.open_to)
+        self.jaws: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
+        self.open_samples = self.n
+        if units.row_y is not None:  # jaw edges: bottom blocks by clip((c_k - y)/r + 1/2), top by clip((y - d_k)/r + 1/2)
+            y = units.row_y
+            bottom = ((iv.bottom0[i] - y) / r + 0.5, (iv.bottom1[i] - iv.bottom0[i]) * per_step)
+            top = ((y - iv.top0[i]) / r + 0.5, -(iv.top1[i] - iv.top0[i]) * per_step)
+            self.jaws = (bottom, top)
+            self.open_samples = self.n - sum(_clip_sum(level, slope, self.n) for level, slope in self.jaws)
+
+    def _bank(self, level: np.ndarray, slope: np.ndarray, per_pixel: float, first: np.ndarray, last: np.ndarray) -> _Bank:
+        clipped_first = np.maximum(first, self.lo)
+        level = level + per_pixel * (clipped_first - first)
+        count = np.maximum(np.minimum(last, self.hi) - clipped_first + 1, 0)
+        return _Bank(level, slope, per_pixel, clipped_first, count)
+
+    def spans(self, n_targets: int) -> np.ndarray:
+        """Difference-array entries: the open samples over the span between the banks' sweeps."""
+        width = len(self.g.x) + 1
+        base = self.units.target * width
+        value = self.weight * self.open_samples
+        start = np.clip(self.open_from, self.lo, self.hi + 1)
+        stop = np.clip(self.open_to + 1, self.lo, self.hi + 1)
+        index = np.concatenate([base + start, base + stop])
+        return np.bincount(index, weights=np.concatenate([value, -value]), minlength=n_targets * width)
+
+    def swept(self, bank: _Bank, chunk: slice, n_targets: int) -> np.ndarray:
+        """Minus the samples each swept pixel is blocked by ``bank`` (jaw-weighted), as a flat map."""
+        counts = bank.count[chunk]
+        unit = np.repeat(np.arange(chunk.start, chunk.stop), counts)
+        offset = np.arange(len(unit)) - np.repeat(np.cumsum(counts) - counts, counts)
+        level = bank.level[unit] + bank.per_pixel * offset
+        slope, n = bank.slope[unit], self.n[unit]
+        blocked = _clip_sum(level, slope, n)
+        for jaw_level, jaw_slope in self.jaws:  # samples already shut by a jaw are not counted twice
+            reaches = np.maximum(jaw_level, jaw_level + jaw_slope * (self.n - 1))[unit] > 0
+            at = np.nonzero(reaches)[0]
+            blocked[at] -= _clip_product_sum(jaw_level[unit[at]], jaw_slope[unit[at]], level[at], slope[at], n[at])
+        index = self.units.target[unit] * len(self.g.x) + bank.first[unit] + offset
+        return np.bincount(index, weights=-self.weight[unit] * blocked, minlength=n_targets * len(self.g.x))
