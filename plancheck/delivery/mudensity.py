@@ -255,8 +255,9 @@ def _clip_sum(a: np.ndarray, b: np.ndarray, n: np.ndarray) -> np.ndarray:
     b = np.abs(b)
     moving = b > 0
     safe_b = np.where(moving, b, 1.0)
-    k0 = np.where(moving, np.clip(np.ceil(-a / safe_b), 0, n), 0)  # first k with a + b k >= 0
-    k1 = np.where(moving, np.clip(np.ceil((1 - a) / safe_b), 0, n), 0)  # first k with a + b k >= 1
+    with np.errstate(over="ignore"):
+        k0 = np.where(moving, np.clip(np.ceil(-a / safe_b), 0, n), 0)  # first k with a + b k >= 0
+        k1 = np.where(moving, np.clip(np.ceil((1 - a) / safe_b), 0, n), 0)  # first k with a + b k >= 1
     ramp = k1 - k0
     moving_sum = (n - k1) + ramp * (a + b * k0) + b * ramp * (ramp - 1) / 2
     return np.where(moving, moving_sum, n * np.clip(a, 0.0, 1.0))
@@ -269,7 +270,7 @@ def _clip_product_sum(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray
     most five runs; on each run both factors are affine in k and the sum of their
     product is a polynomial in the run length.
     """
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         cuts = [np.where(slope != 0, np.ceil(level / slope), 0.0) for level, slope in ((-a, b), (1 - a, b), (-c, d), (1 - c, d))]
     bounds = np.sort(np.stack([np.zeros_like(n), n] + [np.clip(cut, 0, n) for cut in cuts], axis=1), axis=1)
     total = np.zeros_like(a)
