@@ -36,3 +36,7 @@ class PatientNotFound(PlancheckError):
 
 class RuleError(PlancheckError):
     """A rule file is invalid: names file and line."""
+
+
+class AnalysisError(PlancheckError, ValueError):
+    """Delivery analysis (MU density, gamma) cannot run on these inputs; a ValueError as in pymedphys."""

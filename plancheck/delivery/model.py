@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from plancheck.delivery.mudensity import GridSpec, delivery_mudensity
+
 
 @dataclass(frozen=True, eq=False)
 class Delivery:
@@ -106,6 +108,14 @@ class Delivery:
         mlc = np.stack([b[:, ::-1], -a[:, ::-1]], axis=2)
         jaw = np.stack([np.asarray(y2_mm, dtype=float), -np.asarray(y1_mm, dtype=float)], axis=1)
         return cls(np.asarray(mu, dtype=float), bipolar(gantry_iec), bipolar(collimator_iec), mlc, jaw)
+
+    # ---- analysis --------------------------------------------------------
+    def mudensity(self, grid: GridSpec | None = None) -> np.ndarray:
+        """MU density map (rows: jaw direction, columns: leaf direction) on ``grid``; axes from ``grid.axes()``.
+
+        Equals ``pymedphys.Delivery.metersetmap()`` on the same grid (default: 1 mm, 400 mm leaf gap, Agility).
+        """
+        return delivery_mudensity(self, grid)
 
     # ---- pymedphys interop ----------------------------------------------
     def to_pymedphys(self) -> Any:
