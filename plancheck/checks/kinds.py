@@ -9,9 +9,12 @@ from __future__ import annotations
 from typing import Callable
 
 from plancheck.checks.context import CheckContext
+from plancheck.checks.delivery_gamma import run_gamma_check
 from plancheck.checks.results import CheckResult
 from plancheck.rules.model import RuleCheck
 
 KindFunction = Callable[[RuleCheck, CheckContext], list[CheckResult]]
 
-KINDS: dict[str, KindFunction] = {}
+KINDS: dict[str, KindFunction] = {
+    "delivery.gamma": run_gamma_check,
+}

@@ -63,12 +63,12 @@ def build_clinic(folder: Path) -> tuple[DemoClinic, Config]:
     return clinic, load_config(config_path)
 
 
-MLC_ERROR_BEAM, MLC_ERROR_PAIR, MLC_ERROR_MM = "1-1", 40, 1.0
+MLC_ERROR_BEAM, MLC_ERROR_PAIR, MLC_ERROR_MM = "1-1", 39, 1.0  # a central pair, open during the arc
 
 
 def record_deliveries(clinic: DemoClinic, folder: Path) -> None:
     """Deliver the VMAT plans on the simulated linac and record them through the real iCOM
-    listener: 015112 as planned, 00017R with one leaf pair of beam 1-1 open by 1 mm."""
+    listener: 015112 as planned, 00017R with one leaf pair of beam 1-1 shifted by 1 mm."""
     linac = folder / "linac"
     linac.mkdir(parents=True, exist_ok=True)
     faulty = pydicom.dcmread(clinic.rt_plans["00017R"])
@@ -80,8 +80,8 @@ def record_deliveries(clinic: DemoClinic, folder: Path) -> None:
                 if dev.RTBeamLimitingDeviceType == "MLCX":
                     leaves = [float(v) for v in dev.LeafJawPositions]
                     n = len(leaves) // 2
-                    leaves[MLC_ERROR_PAIR] -= MLC_ERROR_MM / 2  # bank A opens
-                    leaves[n + MLC_ERROR_PAIR] += MLC_ERROR_MM / 2  # bank B opens
+                    leaves[MLC_ERROR_PAIR] += MLC_ERROR_MM  # the whole pair shifted by 1 mm
+                    leaves[n + MLC_ERROR_PAIR] += MLC_ERROR_MM
                     dev.LeafJawPositions = leaves
     faulty_path = linac / "00017R_delivered_with_mlc_error.dcm"
     faulty.save_as(faulty_path, enforce_file_format=True)

@@ -76,6 +76,7 @@ PATIENTS = (
             PlantedError("override", "an override with no comment", ("delivery.override_commented",), "weekly"),
             PlantedError("break_9d", "a nine-day treatment break", ("rx.no_treatment_break",), "weekly"),
             PlantedError("overdue_task", "an overdue QCL task", ("task.none_overdue",), "weekly"),
+            PlantedError("mlc_pair_1mm", "beam 1-1 delivered with one leaf pair shifted 1 mm (iCOM)", ("delivery.gamma",), "weekly"),
         ),
     ),
     DemoPatient("020304", "DEMO", "STATIC", dt.date(1962, 11, 5), "static", "BREAST L", "3D", "6X", 25, 180.0,

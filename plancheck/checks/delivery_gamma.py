@@ -1,0 +1,153 @@
+"""The ``delivery.gamma`` check kind: the MU density of a delivery against the plan's, by gamma.
+
+With ``evaluation: icom`` every archived iCOM delivery of the patient (since the
+last chart check, for weekly checks) is matched to its plan beam and MOSAIQ
+record and compared; unmatched and ambiguous deliveries are listed with the
+reason, never guessed. With any other pair of sources (tel.1, RT Plan, MOSAIQ,
+TRF) the control points of each beam in both are compared.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from plancheck.checks.context import CheckContext
+from plancheck.checks.results import CheckResult, Status
+from plancheck.delivery.gamma import gamma, pass_rate
+from plancheck.delivery.matching import PlanBeam, TreatmentRecord, match_deliveries
+from plancheck.delivery.model import Delivery
+from plancheck.delivery.mudensity import GridSpec
+from plancheck.rules.model import RuleCheck
+
+DEFAULTS: dict[str, Any] = {
+    "reference": "monaco_tel",
+    "evaluation": "icom",
+    "dose_percent": 2.0,
+    "distance_mm": 0.5,
+    "local": True,
+    "max_gamma": 2.0,
+    "min_pass_percent": 95.0,
+    "lower_cutoff_percent": 20.0,
+    "interp_fraction": 10,
+    "grid_mm": 1.0,
+    "since_last_check": True,
+}
+
+
+@dataclass
+class Comparison:
+    """One delivery to compare with its plan beam."""
+
+    beam: str
+    label: str
+    reference: Delivery
+    evaluation: Delivery
+    when: dt.datetime | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class GammaOutcome:
+    pass_percent: float
+    max_gamma: float
+    points: int
+    reference_map: np.ndarray
+    evaluation_map: np.ndarray
+    gamma_map: np.ndarray
+    axes: dict[str, np.ndarray]
+
+
+def compare(reference: Delivery, evaluation: Delivery, p: dict[str, Any]) -> GammaOutcome:
+    """MU density of both on one grid, and the gamma of the evaluation against the reference."""
+    spec = GridSpec(resolution_mm=float(p["grid_mm"]))
+    axes = spec.axes()
+    ref_map, eval_map = reference.mudensity(spec), evaluation.mudensity(spec)
+    coords = (axes["jaw"], axes["mlc"])
+    g = gamma(coords, ref_map, coords, eval_map, float(p["dose_percent"]), float(p["distance_mm"]),
+              lower_percent_dose_cutoff=float(p["lower_cutoff_percent"]), interp_fraction=float(p["interp_fraction"]),
+              max_gamma=float(p["max_gamma"]), local_gamma=bool(p["local"]))
+    valid = g[~np.isnan(g)]
+    return GammaOutcome(pass_rate(g), float(np.max(valid)) if valid.size else float("nan"), int(valid.size), ref_map, eval_map, g, axes)
+
+
+def _plan_beams(ctx: CheckContext, source: str) -> dict[str, Delivery]:
+    return {beam: d for (src, beam), d in ctx.table.deliveries.items() if src == source}
+
+
+def _records(ctx: CheckContext) -> list[TreatmentRecord]:
+    table, out = ctx.table, []
+    for item in table.items("delivery", "mosaiq"):
+        values = {r.param: r.value for r in table.select(scope="delivery", item=item, source="mosaiq")}
+        beam = next(r.beam for r in table.select(scope="delivery", item=item, source="mosaiq"))
+        if values.get("delivered_at"):
+            out.append(TreatmentRecord(item, beam, str(values.get("delivery_machine") or ""), dt.datetime.fromisoformat(str(values["delivered_at"]))))
+    return out
+
+
+def _icom_comparisons(check: RuleCheck, ctx: CheckContext, p: dict[str, Any], refs: dict[str, Delivery]) -> tuple[list[Comparison], list[CheckResult]]:
+    from plancheck.sources.icom.source import delivered_beams
+
+    recordings, warnings = delivered_beams(ctx.config.icom_dir, ctx.patient_id)  # type: ignore[arg-type]
+    since = None
+    if p["since_last_check"] and ctx.table.select(param="last_check_date"):
+        since = dt.datetime.fromisoformat(str(ctx.table.select(param="last_check_date")[0].value))
+        recordings = [r for r in recordings if r.start >= since]
+    names = {b: str(ctx.table.value("beam_name", source=p["reference"], beam=b, scope="beam") or b) for b in refs}
+    plan = [PlanBeam(b, names[b], d) for b, d in refs.items()]
+    comparisons, others = [], []
+    for m in match_deliveries(recordings, ctx.patient_id, plan, _records(ctx)):
+        rec = m.recording
+        if m.status != "matched":
+            others.append(CheckResult(check.id, check.name, "explicit", Status.WARN, f"delivery {rec.key} (field {rec.field_id}) {m.status}: {'; '.join(m.reasons)}",
+                                      details={"delivery": rec.key, "match": m.status}))
+            continue
+        notes = list(m.reasons) + ([f"MOSAIQ record {m.record}"] if m.record else [])
+        comparisons.append(Comparison(m.beam, rec.key, refs[m.beam], rec.delivery, rec.start, notes))
+    if not recordings:
+        others.append(CheckResult(check.id, check.name, "explicit", Status.NOT_APPLICABLE,
+                                  "no iCOM delivery recorded" + (f" since the last chart check ({since:%Y-%m-%d})" if since else "")))
+    for w in warnings:
+        others.append(CheckResult(check.id, check.name, "explicit", Status.WARN, f"iCOM archive: {w}"))
+    return comparisons, others
+
+
+def _figure(ctx: CheckContext, c: Comparison, outcome: GammaOutcome, p: dict[str, Any]) -> list[str]:
+    if ctx.figure_dir is None:
+        return []
+    from plancheck.delivery.figures import comparison_png
+
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in f"{c.beam}_{c.label}")
+    path = Path(ctx.figure_dir) / f"gamma_{safe}.png"
+    return [str(comparison_png(path, c, outcome, p, patient_id=ctx.patient_id))]
+
+
+def run_gamma_check(check: RuleCheck, ctx: CheckContext) -> list[CheckResult]:
+    p = {**DEFAULTS, **check.params}
+    refs = _plan_beams(ctx, p["reference"])
+    if not refs:
+        return [CheckResult(check.id, check.name, "explicit", Status.NOT_APPLICABLE, f"no {p['reference']} control points to compare against")]
+    if p["evaluation"] == "icom" and ctx.config.icom_dir is not None:
+        comparisons, results = _icom_comparisons(check, ctx, p, refs)
+    else:
+        evals = _plan_beams(ctx, p["evaluation"])
+        comparisons = [Comparison(b, p["evaluation"], refs[b], evals[b]) for b in refs if b in evals]
+        results = [] if comparisons else [CheckResult(check.id, check.name, "explicit", Status.NOT_APPLICABLE, f"no {p['evaluation']} control points for the plan's beams")]
+    criteria = f"{'local' if p['local'] else 'global'} {p['dose_percent']:g} %/{p['distance_mm']:g} mm, cutoff {p['lower_cutoff_percent']:g} %, max gamma {p['max_gamma']:g}"
+    for c in comparisons:
+        outcome = compare(c.reference, c.evaluation, p)
+        ok = outcome.pass_percent >= float(p["min_pass_percent"])
+        when = f" delivered {c.when:%Y-%m-%d %H:%M}" if c.when else ""
+        results.append(CheckResult(
+            check.id, check.name, "explicit", Status.PASS if ok else Status.FAIL,
+            f"{c.label}{when}: {outcome.pass_percent:.1f} % pass ({criteria}; needs {float(p['min_pass_percent']):g} %), max gamma {outcome.max_gamma:.2f}",
+            beam=c.beam,
+            details={"pass_percent": round(outcome.pass_percent, 3), "max_gamma": outcome.max_gamma, "points": outcome.points,
+                     "delivery": c.label, "reference": p["reference"], "evaluation": p["evaluation"], "notes": c.notes},
+            figures=_figure(ctx, c, outcome, p),
+        ))
+    return results
