@@ -55,6 +55,7 @@ def collect(patient_id: str, plan: str | None = None, config: Config | None = No
             table.source_errors[name] = f"{name} produced a row outside the schema: {exc}"
             continue
         table.deliveries.update({(name, beam): d for beam, d in reading.deliveries.items()})
+        table.recordings += [(name, rec) for rec in reading.recordings]
         for warning in reading.warnings:
             log.warning("%s: %s", name, warning)
             table.warnings.append(f"{name}: {warning}")

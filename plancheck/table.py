@@ -94,6 +94,8 @@ class ParamTable:
     deliveries: dict[tuple[str, str], "Delivery"] = field(default_factory=dict)
     source_errors: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # (source, recording): every recorded delivery (iCOM), with field ID, machine, times and control points
+    recordings: list[tuple[str, Any]] = field(default_factory=list)
 
     def add(self, *rows: Param) -> None:
         for row in rows:
@@ -110,7 +112,7 @@ class ParamTable:
         return len(self.rows)
 
     def copy(self) -> "ParamTable":
-        return ParamTable(list(self.rows), dict(self.deliveries), dict(self.source_errors), list(self.warnings))
+        return ParamTable(list(self.rows), dict(self.deliveries), dict(self.source_errors), list(self.warnings), list(self.recordings))
 
     def deepcopy(self) -> "ParamTable":
         return copy.deepcopy(self)

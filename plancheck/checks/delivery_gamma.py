@@ -1,7 +1,7 @@
 """The ``delivery.gamma`` check kind: the MU density of a delivery against the plan's, by gamma.
 
-With ``evaluation: icom`` every archived iCOM delivery of the patient (since the
-last chart check, for weekly checks) is matched to its plan beam and MOSAIQ
+Where the evaluation source has recordings (iCOM), every recorded delivery in the
+collected table (since the last chart check, for weekly checks) is matched to its plan beam and MOSAIQ
 record and compared; unmatched and ambiguous deliveries are listed with the
 reason, never guessed. With any other pair of sources (tel.1, RT Plan, MOSAIQ,
 TRF) the control points of each beam in both are compared.
@@ -90,9 +90,7 @@ def _records(ctx: CheckContext) -> list[TreatmentRecord]:
 
 
 def _icom_comparisons(check: RuleCheck, ctx: CheckContext, p: dict[str, Any], refs: dict[str, Delivery]) -> tuple[list[Comparison], list[CheckResult]]:
-    from plancheck.sources.icom.source import delivered_beams
-
-    recordings, warnings = delivered_beams(ctx.config.icom_dir, ctx.patient_id)  # type: ignore[arg-type]
+    recordings = [rec for source, rec in ctx.table.recordings if source == p["evaluation"]]
     since = None
     if p["since_last_check"] and ctx.table.select(param="last_check_date"):
         since = dt.datetime.fromisoformat(str(ctx.table.select(param="last_check_date")[0].value))
@@ -111,8 +109,6 @@ def _icom_comparisons(check: RuleCheck, ctx: CheckContext, p: dict[str, Any], re
     if not recordings:
         others.append(CheckResult(check.id, check.name, "explicit", Status.NOT_APPLICABLE,
                                   "no iCOM delivery recorded" + (f" since the last chart check ({since:%Y-%m-%d})" if since else "")))
-    for w in warnings:
-        others.append(CheckResult(check.id, check.name, "explicit", Status.WARN, f"iCOM archive: {w}"))
     return comparisons, others
 
 
@@ -131,7 +127,7 @@ def run_gamma_check(check: RuleCheck, ctx: CheckContext) -> list[CheckResult]:
     refs = _plan_beams(ctx, p["reference"])
     if not refs:
         return [CheckResult(check.id, check.name, "explicit", Status.NOT_APPLICABLE, f"no {p['reference']} control points to compare against")]
-    if p["evaluation"] == "icom" and ctx.config.icom_dir is not None:
+    if any(source == p["evaluation"] for source, _ in ctx.table.recordings):
         comparisons, results = _icom_comparisons(check, ctx, p, refs)
     else:
         evals = _plan_beams(ctx, p["evaluation"])

@@ -144,8 +144,10 @@ def parse_tolerances(node: Any, path: Path) -> dict[str, Tolerance]:
 class RuleLibrary:
     """All rule sets from the shipped folder and the clinic folders, resolved on demand."""
 
-    def __init__(self, clinic_dirs: Iterable[Path] = (), registered: Iterable[str] = ()) -> None:
-        self.registered = tuple(registered)
+    def __init__(self, clinic_dirs: Iterable[Path] = (), registered: Iterable[str] | None = None) -> None:
+        from plancheck.checks.kinds import KINDS
+
+        self.registered = tuple(KINDS if registered is None else registered)
         self.raw: dict[str, list[tuple[Path, dict[str, Any]]]] = {}
         for folder in (shipped_dir(), *clinic_dirs):
             folder = Path(folder)

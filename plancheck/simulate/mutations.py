@@ -131,6 +131,11 @@ def _delivery_change(table: ParamTable, t: Target, change: Callable[[Any], Any])
     out = table.copy()
     for key in keys:
         out.deliveries[key] = change(table.deliveries[key])
+    # recorded deliveries of the same beams (every fraction) carry the same fault
+    out.recordings = [
+        (src, replace(rec, delivery=change(rec.delivery))) if src in sources and rec.field_id in beams else (src, rec)
+        for src, rec in table.recordings
+    ]
     return out
 
 

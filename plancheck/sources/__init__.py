@@ -8,7 +8,7 @@ message when it cannot read; the collector records that and goes on.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from plancheck.table import Param
 
@@ -33,3 +33,5 @@ class Reading:
     rows: list[Param] = field(default_factory=list)
     deliveries: dict[str, "Delivery"] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # every recorded delivery with its time and machine (iCOM), for matching to plan beams
+    recordings: list[Any] = field(default_factory=list)

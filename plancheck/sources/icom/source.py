@@ -89,7 +89,7 @@ def read(request: Request) -> Reading | None:
     if not folder.is_dir():
         raise SourceError("iCOM folder not found", where=str(folder), fix="set [folders] icom in plancheck.toml to the listener's --dir")
     beams, warnings = delivered_beams(folder, request.patient_id)
-    reading = Reading(warnings=warnings)
+    reading = Reading(warnings=warnings, recordings=list(beams))
     if not beams:
         return reading
     newest = beams[-1]
