@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from plancheck import __version__
+from plancheck.cli import pdf
 
 app = typer.Typer(
     name="plancheck",
@@ -19,6 +20,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(pdf.app, name="pdf")
 
 
 @app.command()

@@ -185,15 +185,15 @@ def eclipse(plan: PlanData, p: Printer, omit: frozenset[str]) -> ReportPDF:
     pdf.pairs([("Patient Name:", _patient_name(p, v, "title")), ("Patient ID:", p.text("patient_id", v.get("patient_id"))),
                ("Plan ID:", p.text("plan_label", v.get("plan_label"))), ("Plan Status:", _status(p, v, "Treatment Approved", "Unapproved")),
                ("Approved by:", p.text("plan_approved_by", v.get("plan_approved_by"))),
-               ("Approval Date:", p.date("plan_approved_date", v.get("plan_approved_date"), "%m/%d/%Y %I:%M %p"))], label_w=32)
+               ("Approval Date:", p.date("plan_approved_date", v.get("plan_approved_date"), "%m/%d/%Y %I:%M %p"))], label_w=36)
     pdf.section("Prescription")
     rx = (f"{p.num('fractions', v.get('fractions'), 0)} x {p.num('dose_per_fraction_cgy', v.get('dose_per_fraction_cgy'), 1)} cGy"
           f" = {p.num('total_dose_cgy', v.get('total_dose_cgy'), 1)} cGy to {p.text('rx_target', v.get('rx_target'))}")
-    pdf.pairs([("Prescription:", rx)], per_line=1, label_w=32)
+    pdf.pairs([("Prescription:", rx)], per_line=1, label_w=36)
     pdf.section("Calculation")
     p.record("calc_algorithm", v.get("calc_algorithm"))
     pdf.pairs([("Photon Volume Dose:", f"{algo} ({version})"),
-               ("Calculation Grid:", p.num("calc_grid_mm", v.get("calc_grid_mm"), 2, factor=10) + " cm")], label_w=32)
+               ("Calculation Grid:", p.num("calc_grid_mm", v.get("calc_grid_mm"), 2, factor=10) + " cm")], label_w=36)
     if "fields" not in omit:
         columns = [Column("Field ID", 20), Column("Field Name", 34), Column("Machine", 22), Column("Energy", 18), Column("Technique", 28),
                    Column("MU", 18, "R"), Column("Gantry Rtn [deg]", 30, "R"), Column("Coll Rtn [deg]", 24, "R"),

@@ -74,15 +74,18 @@ def read_documents(request: Request, kind: str, *, finders: Sequence[DocumentFin
             continue
         parsed.append((ref, result))
     chosen = _pick(parsed, request, kind, reading)
-    unsure = [(r, SourceError(r.problem or "cannot be used", where=str(r.path))) for r in refs if r.kind in (UNREADABLE, UNKNOWN)]
     if chosen is None:
-        problems = failed + unsure
+        # a PDF that cannot be read may be the report; one that reads but fits no template is most likely another document
+        problems = failed + [(r, SourceError(r.problem, where=str(r.path))) for r in refs if r.kind == UNREADABLE]
         if problems:
             ref, exc = problems[0]
-            more = f" ({len(problems) - 1} more PDF(s) naming the patient could not be used either)" if len(problems) > 1 else ""
+            more = f" ({len(problems) - 1} more PDF(s) naming the patient could not be read either)" if len(problems) > 1 else ""
             raise SourceError(f"no readable {NOUN[kind]} for patient {request.patient_id}: {exc.what}{more}", where=exc.where, fix=exc.fix)
         if not reading.warnings:
-            reading.warnings.append(f"no {NOUN[kind]} PDF found for patient {request.patient_id}")
+            others = [r.path.name for r in refs if r.kind == UNKNOWN]
+            hint = (f"; {len(others)} PDF(s) name the patient but fit no template ({', '.join(others[:3])}): "
+                    "`plancheck pdf inspect FILE` shows why") if others else ""
+            reading.warnings.append(f"no {NOUN[kind]} PDF found for patient {request.patient_id}{hint}")
         return reading
     ref, result = chosen
     newer = [(r, e) for r, e in failed if _recency(r) > _recency(ref)]
