@@ -71,9 +71,9 @@ class Recognition:
     @property
     def why(self) -> str:
         if self.fits:
-            return "found " + ", ".join(f"{a.pattern!r} (page {a.page} line {a.line})" for a in self.anchors)
-        lacking = [repr(a.pattern) for a in self.anchors if not a.found]
-        present = [repr(e.pattern) for e in self.excluded if e.found]
+            return "found " + ", ".join(f"'{a.pattern}' (page {a.page} line {a.line})" for a in self.anchors)
+        lacking = [f"'{a.pattern}'" for a in self.anchors if not a.found]
+        present = [f"'{e.pattern}'" for e in self.excluded if e.found]
         parts = ([f"lacks {', '.join(lacking)}"] if lacking else []) + ([f"has {', '.join(present)}"] if present else [])
         return "; ".join(parts)
 
@@ -194,7 +194,7 @@ def _field_lines(lines: list[Line], spec: FieldSpec, pages: int) -> tuple[list[L
     if spec.section is not None:
         start = next((i for i, line in enumerate(lines) if spec.section.search(line.text)), None)
         if start is None:
-            return [], f"section {spec.section.pattern!r} not found"
+            return [], f"section '{spec.section.pattern}' not found"
         lines = lines[start + 1 :]
     return lines, ""
 
@@ -202,7 +202,7 @@ def _field_lines(lines: list[Line], spec: FieldSpec, pages: int) -> tuple[list[L
 def read_field(lines: list[Line], spec: FieldSpec, pages: int) -> tuple[list[Found], Missing | None]:
     scope, problem = _field_lines(lines, spec, pages)
     where = f" on page {spec.page}" if spec.page is not None else ""
-    failure = problem or f"label {spec.label.pattern!r} not found{where}"
+    failure = problem or f"label '{spec.label.pattern}' not found{where}"
     failed_page: int | None = None
     for line in scope:
         label = spec.label.search(line.text)
@@ -236,7 +236,7 @@ def _beam_values(parsed: Parsed, read: TableRead) -> None:
             outcome = apply(column.capture, text)
             if outcome is None:
                 parsed.warnings.append(f"{where} page {row.page} table {read.spec.name} row {index}: "
-                                       f"column {name} {text!r} does not match {column.capture.pattern.pattern!r}")
+                                       f"column {name} {text!r} does not match '{column.capture.pattern.pattern}'")
                 continue
             values, errors = outcome
             parsed.warnings.extend(f"{where} page {row.page} table {read.spec.name} row {index}: column {name}: {e}" for e in errors)
@@ -254,17 +254,21 @@ def _beam_values(parsed: Parsed, read: TableRead) -> None:
             beam.setdefault(param, Found(param, value, row.page, row.line, name, row.text(name.split('.')[1]), label, index))
 
 
+def _pages(count: int) -> str:
+    return "page 1" if count == 1 else f"pages 1-{count}"
+
+
 def _table_missing(read: TableRead, pages: int) -> Missing:
     spec = read.spec
     if spec.title is not None and read.title is None:
-        reason, page = f"title {spec.title.pattern!r} not found on pages 1-{pages}", None
+        reason, page = f"title '{spec.title.pattern}' not found on {_pages(pages)}", None
     elif read.closest.line is not None:
         line = read.closest.line
         reason = (f"no header line; closest is {line.where} {line.text!r}, which lacks "
                   f"{', '.join(repr(p) for p in read.closest.lacking)}")
         page = line.page
     else:
-        reason, page = f"no header line with {spec.header_text} on pages 1-{pages}", None
+        reason, page = f"no header line with {spec.header_text} on {_pages(pages)}", None
     params = tuple(p for c in spec.columns for p in c.capture.params)
     return Missing(spec.name, params, spec.header_text, reason, spec.required, page)
 
@@ -301,7 +305,7 @@ def _raise_required(parsed: Parsed) -> None:
         return
     first = required[0]
     pages = len(parsed.document.pages)
-    page = f"page {first.page}" if first.page else (f"pages 1-{pages}" if pages > 1 else "page 1")
+    page = f"page {first.page}" if first.page else _pages(pages)
     kinds = {t.name for t in parsed.template.tables}
     what = "; ".join(f"{'table' if m.name in kinds else 'field'} {m.name!r} missing: {m.reason}" for m in required)
     raise SourceError(what, where=f"{parsed.document.path} {page}",

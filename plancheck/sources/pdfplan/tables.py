@@ -174,7 +174,7 @@ def read_table(lines: list[Line], spec: TableSpec) -> TableRead:
 def _ends(line: Line, previous: Line, header: Header, spec: TableSpec) -> str:
     for pattern in spec.end:
         if pattern.search(line.text):
-            return f"{line.where} matches end {pattern.pattern!r}"
+            return f"{line.where} matches end '{pattern.pattern}'"
     if line.top - (previous.top + previous.height) > spec.max_gap_pt:
         return f"{line.where} is more than {spec.max_gap_pt:g} pt below the row above"
     if abs(line.height - header.line.height) > FONT_CHANGE * header.line.height:
