@@ -82,12 +82,13 @@ def _scan(report: Path, out: Path) -> None:
     pdf.output(str(out))
 
 
-def _error(path: Path, templates, name: str | None = None) -> SourceError:
+def _error(path: Path, templates, name: str | None = None, backend: str | None = None) -> SourceError:
     with pytest.raises(SourceError) as info:
-        parse_file(path, templates, name)
+        parse_file(path, templates, name, backend=backend)
     return info.value
 
 
+@pytest.mark.parametrize("backend", ["pdfium", "pdfplumber"])
 @pytest.mark.parametrize("kind, words, page", [
     ("encrypted", "encrypted", 1),
     ("image_only", "no text layer", 1),
@@ -95,8 +96,8 @@ def _error(path: Path, templates, name: str | None = None) -> SourceError:
     ("no_template", "matches no PDF template", 1),
     ("not_pdf", "not a PDF", 1),
 ])
-def test_bad_pdf_is_a_source_error_naming_file_and_page(kind, words, page, bad, templates) -> None:
-    error = _error(bad[kind], templates)
+def test_bad_pdf_is_a_source_error_naming_file_and_page(kind, words, page, backend, bad, templates) -> None:
+    error = _error(bad[kind], templates, backend=backend)
     assert bad[kind].name in error.where
     assert words in error.what
     found = re.search(r"page (\d+)", error.where)

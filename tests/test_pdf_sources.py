@@ -19,6 +19,7 @@ from plancheck.config import Config
 from plancheck.errors import SourceError
 from plancheck.sources import Request
 from plancheck.sources.pdfplan import convert
+from plancheck.sources.pdfplan.extract import extract
 from plancheck.sources.pdfplan.documents import DocumentRecord, records_finder, refs_from_records
 from plancheck.sources.pdfplan.parse import Parsed, parse_file
 from plancheck.sources.pdfplan.source import read_plan_pdf, read_second_check, rows_from_parsed
@@ -113,6 +114,16 @@ def test_template_fits_and_reads_every_field_as_printed(key, reports, parsed) ->
             assert same(read[param], value), f"beam {label} {param}: read {read[param]!r}, printed {value!r}"
     assert not [m for m in result.missing if m.required]
     assert not result.warnings
+
+
+@pytest.mark.parametrize("key", CASES, ids=lambda k: "-".join(k))
+def test_pdfium_and_pdfplumber_give_the_same_words(key, reports) -> None:
+    path = reports[key][0].path
+    fast, reference = extract(path, "pdfium"), extract(path, "pdfplumber")
+    assert [[line.text for line in p.lines] for p in fast.pages] == [[line.text for line in p.lines] for p in reference.pages]
+    for a, b in zip((w for p in fast.pages for line in p.lines for w in line.words),
+                    (w for p in reference.pages for line in p.lines for w in line.words)):
+        assert max(abs(a.x0 - b.x0), abs(a.x1 - b.x1), abs(a.top - b.top), abs(a.bottom - b.bottom)) < 1.0, (a, b)
 
 
 # what each vendor prints to fewer decimals than DICOM holds

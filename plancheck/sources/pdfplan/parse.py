@@ -313,6 +313,7 @@ def _raise_required(parsed: Parsed) -> None:
                           f"`plancheck pdf inspect {parsed.document.path.name}` shows what was read")
 
 
-def parse_file(path: str | Path, templates: TemplateSet, name: str | None = None, *, strict: bool = True) -> Parsed:
-    """Extract and parse one PDF (see :func:`parse_document`)."""
-    return parse_document(extract(path), templates, name, strict=strict)
+def parse_file(path: str | Path, templates: TemplateSet, name: str | None = None, *, strict: bool = True,
+               backend: str | None = None) -> Parsed:
+    """Extract (with ``backend``, see :func:`extract`) and parse one PDF (see :func:`parse_document`)."""
+    return parse_document(extract(path, backend), templates, name, strict=strict)
