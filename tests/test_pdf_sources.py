@@ -346,3 +346,14 @@ def test_pdf_templates_lists_shipped_templates() -> None:
     assert result.exit_code == 0
     for name in ("monaco", "eclipse", "raystation", "radcalc"):
         assert name in result.output
+
+
+def test_every_template_key_and_inspect_option_is_documented() -> None:
+    from plancheck.sources.pdfplan import template as model
+
+    docs = (Path(__file__).resolve().parent.parent / "docs/pdf-templates.md").read_text()
+    keys = model._TOP_KEYS | model._RECOGNISE_KEYS | model._FIELD_KEYS | model._COLUMN_KEYS | model._TABLE_KEYS
+    undocumented = sorted(k for k in keys if f"`{k}`" not in docs)
+    assert not undocumented, f"template keys missing from docs/pdf-templates.md: {undocumented}"
+    for option in ("--template", "--format", "--no-text", "--templates"):
+        assert f"`{option}" in docs, option

@@ -58,7 +58,8 @@ def inspect(
     templates_dir: Optional[list[Path]] = TEMPLATE_DIRS,
 ) -> None:
     """Show how FILE is read: its text by page and line, the template that fits and why, each field
-    found (page, line, value) and each field missed with the pattern that failed.
+    found (page, line, value) and each field missed with the pattern that failed. Exits 1 when
+    no template reads the report or something the template requires is missing.
 
     Example: plancheck pdf inspect plan.pdf --template eclipse --format json
     """
@@ -77,7 +78,7 @@ def inspect(
         typer.echo(json.dumps(data, indent=2, default=str))
     else:
         typer.echo(render(data, show_text))
-    if parsed is None:
+    if parsed is None or any(m.required for m in parsed.missing):
         raise typer.Exit(1)
 
 
@@ -92,7 +93,7 @@ def list_templates(config: Optional[Path] = CONFIG, templates_dir: Optional[list
     except PlancheckError as exc:
         raise _fail(exc) from None
     for t in templates:
-        anchors = ", ".join(repr(a.pattern) for a in t.anchors)
+        anchors = ", ".join(f"'{a.pattern}'" for a in t.anchors)
         typer.echo(f"{t.name:12} {t.kind:13} {t.description}\n{'':12} file: {t.path}\n{'':12} anchors: {anchors}")
 
 
@@ -142,7 +143,7 @@ def render(data: dict[str, Any], show_text: bool) -> str:
     template = data["template"]
     if template:
         out.append(f"template: {template['name']} ({template['path']}) - {template['description']}")
-        out.append("  fits: found " + ", ".join(f"{a['pattern']!r} (page {a['page']} line {a['line']})" for a in template["anchors"]))
+        out.append("  fits: found " + ", ".join(f"'{a['pattern']}' (page {a['page']} line {a['line']})" for a in template["anchors"]))
     else:
         out.append(f"template: none - {data['problem']}")
     for other in data["other_templates"]:
@@ -153,6 +154,7 @@ def render(data: dict[str, Any], show_text: bool) -> str:
             out.append(f"--- page {page['page']} ---")
             out.extend(f"{line['number']:4} {'~' if line['ignored'] else ' '} {line['text']}" for line in page["lines"])
     if not template:
+        out.append("\nresult: no template reads this report")
         return "\n".join(out)
     out.append("\nfields found:")
     out.extend(f"  {f['param']:26} {str(f['value']):32} page {f['page']} line {f['line']}  ({f['name']})" for f in data["fields"])
@@ -175,4 +177,7 @@ def render(data: dict[str, Any], show_text: bool) -> str:
     if data["warnings"]:
         out.append("warnings:")
         out.extend(f"  {w}" for w in data["warnings"])
+    required = [m["name"] for m in data["missing"] if m["required"]]
+    out.append(f"\nresult: the source would stop here: {', '.join(required)} missing" if required
+               else "\nresult: the source reads this report")
     return "\n".join(out)

@@ -265,7 +265,7 @@ def _table_missing(read: TableRead, pages: int) -> Missing:
     elif read.closest.line is not None:
         line = read.closest.line
         reason = (f"no header line; closest is {line.where} {line.text!r}, which lacks "
-                  f"{', '.join(repr(p) for p in read.closest.lacking)}")
+                  + ", ".join(f"'{p}'" for p in read.closest.lacking))
         page = line.page
     else:
         reason, page = f"no header line with {spec.header_text} on {_pages(pages)}", None
