@@ -186,3 +186,10 @@ def test_clinic_template_replaces_shipped_one_and_bad_folder_is_named(tmp_path) 
     with pytest.raises(TemplateError) as info:
         load_templates([tmp_path / "missing"])
     assert "missing" in info.value.where
+
+
+def test_cli_inspect_report_missing_its_table_exits_1_and_says_why(bad) -> None:
+    result = CliRunner().invoke(app, ["pdf", "inspect", str(bad["no_table_monaco"]), "--no-text"])
+    assert result.exit_code == 1
+    assert "result: the source would stop here: beams missing" in result.output
+    assert "title '^Beam Summary' not found" in result.output

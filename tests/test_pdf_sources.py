@@ -357,3 +357,62 @@ def test_every_template_key_and_inspect_option_is_documented() -> None:
     assert not undocumented, f"template keys missing from docs/pdf-templates.md: {undocumented}"
     for option in ("--template", "--format", "--no-text", "--templates"):
         assert f"`{option}" in docs, option
+
+
+TWO_LINE_HEADER_TEMPLATE = """
+name: units_below
+kind: plan
+recognise: {anchors: ['^Treatment fields']}
+ignore: ['^Page \\d+$']
+fields:
+  patient_id: {label: 'ID:', required: true}
+tables:
+  beams:
+    title: '^Treatment fields'
+    row_anchor: mu
+    columns:
+      label: {header: 'Field', join: ''}
+      gantry_start: {header: 'Gantry'}
+      ssd_mm: {header: 'SSD'}          # the unit is on the line under the header
+      mu: {header: 'MU', align: right}
+"""
+
+
+def test_units_line_under_a_repeated_header_and_wrapped_label(tmp_path) -> None:
+    """A table from a plain fpdf2 page (not the project's layouts): units under the header, a page break."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_auto_page_break(False)
+    pdf.set_font("Helvetica", size=9)
+    rows = [("A1", "90.0", "95.0 cm", "100.0"), ("LONGLABEL", "270.0", "96.5 cm", "120.5"), ("C3", "0.0", "1000 mm", "80.0")]
+    for page_rows in (rows[:2], rows[2:]):
+        pdf.add_page()
+        pdf.cell(0, 6, "Treatment fields" if pdf.page_no() == 1 else "Treatment fields (continued)", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 6, "ID: P001", new_x="LMARGIN", new_y="NEXT")
+        for texts in (("Field", "Gantry", "SSD", "MU"), ("", "[deg]", "[cm or mm]", "")):
+            for i, text in enumerate(texts):
+                pdf.cell(30, 5, text, align="R" if i == 3 else "L")
+            pdf.ln(5)
+        for label, gantry, ssd, mu in page_rows:
+            top = pdf.get_y()
+            pdf.cell(30, 5, label[:5])
+            pdf.cell(30, 5, gantry)
+            pdf.cell(30, 5, ssd)
+            pdf.cell(30, 5, mu, align="R")
+            if len(label) > 5:  # the label wraps onto a second line
+                pdf.set_xy(pdf.l_margin, top + 5)
+                pdf.cell(30, 5, label[5:])
+            pdf.set_xy(pdf.l_margin, pdf.get_y() + 5)
+        pdf.set_y(-20)
+        pdf.cell(0, 5, f"Page {pdf.page_no()}")
+    pdf.output(str(tmp_path / "fields.pdf"))
+    (tmp_path / "units_below.yaml").write_text(TWO_LINE_HEADER_TEMPLATE)
+    parsed = parse_file(tmp_path / "fields.pdf", load_templates([tmp_path], shipped=False))
+    beams = {label: {p: f.value for p, f in values.items()} for label, values in parsed.beams.items()}
+    assert beams == {
+        "A1": {"gantry_start": 90.0, "ssd_mm": 950.0, "mu": 100.0},
+        "LONGLABEL": {"gantry_start": 270.0, "ssd_mm": 965.0, "mu": 120.5},
+        "C3": {"gantry_start": 0.0, "ssd_mm": 1000.0, "mu": 80.0},
+    }
+    assert parsed.tables[0].pages == [1, 2]

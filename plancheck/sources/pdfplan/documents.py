@@ -97,7 +97,7 @@ class FolderFinder:
 
 
 def _ref(path: Path, kind: str, title: str, problem: str = "") -> DocumentRef:
-    return DocumentRef(path, kind, title, None, None, None, True, origin=f"folder {path.parent}", problem=problem)
+    return DocumentRef(path, kind, title, None, None, None, True, origin=str(path), problem=problem)
 
 
 def _mark_newest(found: Iterable[tuple[DocumentRef, str]]) -> list[DocumentRef]:

@@ -169,8 +169,9 @@ def _details(pdf: ReportPDF, beams: dict[str, dict[str, Any]], title: str, noun:
 def _eclipse_gantry(p: Printer, label: str, beam: dict[str, Any]) -> str:
     start = p.num("gantry_start", beam.get("gantry_start"), 1, beam=label)
     if beam.get("gantry_direction") in (None, "NONE"):
-        p.record("gantry_stop", p.report.beams[label]["gantry_start"], label)
-        p.record("gantry_direction", "NONE", label)
+        if beam.get("gantry_start") is not None:  # the reader's template fills these in for a fixed gantry
+            p.record("gantry_stop", p.report.beams[label]["gantry_start"], label)
+            p.record("gantry_direction", "NONE", label)
         return start
     return f"{start} {_direction(p, label, beam)} {p.num('gantry_stop', beam.get('gantry_stop'), 1, beam=label)}"
 

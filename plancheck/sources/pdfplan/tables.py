@@ -2,8 +2,9 @@
 
 Each run of words on a line (words no more than a space apart: one cell's
 text) goes to the column its middle falls in. A row starts on a line with text
-in the table's anchor column; lines without
-it continue the row above (a beam name wrapped onto two lines). A table that
+in the table's anchor column; lines without it continue the row above (a beam
+name wrapped onto two lines), except right under a header, where such a line is
+the header's second line (units) and is skipped. A table that
 reaches the foot of a page continues on the next page when the header is
 printed again there. A table ends at an ``end`` line, a line in a different
 font size, a gap wider than ``max_gap_pt``, or a page without the header.
@@ -47,6 +48,7 @@ class Header:
 class TableRow:
     page: int
     line: int
+    header: Header
     cells: dict[str, list[str]] = field(default_factory=dict)
 
     def text(self, column: str, join: str = " ") -> str:
@@ -164,9 +166,7 @@ def read_table(lines: list[Line], spec: TableSpec) -> TableRead:
         if reason:
             result.ended_by = reason
             break
-        if not _add_line(result, header, line, spec):
-            result.ended_by = f"{line.where} has no {spec.row_anchor!r} and no row above it"
-            break
+        _add_line(result, header, line, spec, first_of_segment=result.rows == [] or result.rows[-1].header is not header)
         previous = line
     return result
 
@@ -182,17 +182,18 @@ def _ends(line: Line, previous: Line, header: Header, spec: TableSpec) -> str:
     return ""
 
 
-def _add_line(result: TableRead, header: Header, line: Line, spec: TableSpec) -> bool:
+def _add_line(result: TableRead, header: Header, line: Line, spec: TableSpec, first_of_segment: bool) -> None:
+    """A new row where the anchor column has text; else the row above continues. Before the
+    first row under a header, a line without the anchor is the header's second line (units): skipped."""
     cells: dict[str, list[str]] = {}
     for run in line.cells():
         column = header.column_at((run[0].x0 + run[-1].x1) / 2)
         if column.name is not None:
             cells.setdefault(column.name, []).extend(w.text for w in run)
     if spec.row_anchor in cells:
-        result.rows.append(TableRow(line.page, line.number))
-    elif not result.rows:
-        return False
+        result.rows.append(TableRow(line.page, line.number, header))
+    elif first_of_segment:
+        return
     row = result.rows[-1]
     for name, words in cells.items():
         row.cells.setdefault(name, []).append(" ".join(words))
-    return True
