@@ -143,7 +143,7 @@ def choose(document: Document, templates: TemplateSet, name: str | None = None) 
 
 # ---- values ----------------------------------------------------------------------------------
 
-BLANKS = {"", "-", "--", "\u2013", "\u2014", "n/a", "na", "none given", "not set"}
+BLANKS = {"", "-", "--", "\u2013", "\u2014", "n/a"}
 
 
 def is_blank(text: Any) -> bool:

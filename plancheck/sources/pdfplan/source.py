@@ -60,37 +60,14 @@ def read_documents(request: Request, kind: str, *, finders: Sequence[DocumentFin
         return None
     refs = [ref for finder in finders for ref in finder(request)]
     reading = Reading()
-    parsed: list[tuple[DocumentRef, Parsed]] = []
-    failed: list[tuple[DocumentRef, SourceError]] = []
-    for ref in sorted((r for r in refs if r.kind == kind), key=_recency, reverse=True):
-        try:
-            result = parse_file(ref.path, templates)
-        except SourceError as exc:
-            failed.append((ref, exc))
-            continue
-        if result.template.kind != kind:
-            failed.append((ref, SourceError(f"filed as a {NOUN[kind]} but reads as a {result.template.description}",
-                                            where=f"{ref.path} page 1", fix=f"check the document type in {ref.origin or 'the source'}")))
-            continue
-        parsed.append((ref, result))
+    parsed, failed = _parse_candidates([r for r in refs if r.kind == kind], kind, templates)
     chosen = _pick(parsed, request, kind, reading)
     if chosen is None:
-        # a PDF that cannot be read may be the report; one that reads but fits no template is most likely another document
-        problems = failed + [(r, SourceError(r.problem, where=str(r.path))) for r in refs if r.kind == UNREADABLE]
-        if problems:
-            ref, exc = problems[0]
-            more = f" ({len(problems) - 1} more PDF(s) naming the patient could not be read either)" if len(problems) > 1 else ""
-            raise SourceError(f"no readable {NOUN[kind]} for patient {request.patient_id}: {exc.what}{more}", where=exc.where, fix=exc.fix)
-        if not reading.warnings:
-            others = [r.path.name for r in refs if r.kind == UNKNOWN]
-            hint = (f"; {len(others)} PDF(s) name the patient but fit no template ({', '.join(others[:3])}): "
-                    "`plancheck pdf inspect FILE` shows why") if others else ""
-            reading.warnings.append(f"no {NOUN[kind]} PDF found for patient {request.patient_id}{hint}")
-        return reading
+        return _nothing_read(request, kind, refs, failed, reading)
     ref, result = chosen
     newer = [(r, e) for r, e in failed if _recency(r) > _recency(ref)]
     if newer:
-        bad, exc = newer[0]
+        exc = newer[0][1]
         raise SourceError(f"a newer {NOUN[kind]} cannot be read, so the one read ({ref.path.name}) may be out of date: {exc.what}",
                           where=exc.where, fix=exc.fix)
     reading.warnings.extend(f"{r.path.name} was not read: {e.message}" for r, e in failed)
@@ -101,6 +78,42 @@ def read_documents(request: Request, kind: str, *, finders: Sequence[DocumentFin
     if printed_id is not None and str(printed_id) != request.patient_id:
         reading.warnings.append(f"{ref.path.name} names patient ID {printed_id!r}, not {request.patient_id!r}")
     reading.rows.extend(rows_from_parsed(result, ref))
+    return reading
+
+
+def _parse_candidates(refs: list[DocumentRef], kind: str, templates: TemplateSet
+                      ) -> tuple[list[tuple[DocumentRef, Parsed]], list[tuple[DocumentRef, SourceError]]]:
+    """Each document of the kind, newest first: parsed, or the error it gave."""
+    parsed: list[tuple[DocumentRef, Parsed]] = []
+    failed: list[tuple[DocumentRef, SourceError]] = []
+    for ref in sorted(refs, key=_recency, reverse=True):
+        try:
+            result = parse_file(ref.path, templates)
+        except SourceError as exc:
+            failed.append((ref, exc))
+            continue
+        if result.template.kind != kind:
+            failed.append((ref, SourceError(f"filed as a {NOUN[kind]} but reads as a {result.template.description}",
+                                            where=f"{ref.path} page 1", fix=f"check the document type in {ref.origin or 'the source'}")))
+            continue
+        parsed.append((ref, result))
+    return parsed, failed
+
+
+def _nothing_read(request: Request, kind: str, refs: list[DocumentRef], failed: list[tuple[DocumentRef, SourceError]],
+                  reading: Reading) -> Reading:
+    """No report of the kind was read: an error when one could not be read, else a warning saying what was seen."""
+    # a PDF that cannot be read may be the report; one that reads but fits no template is most likely another document
+    problems = failed + [(r, SourceError(r.problem, where=str(r.path))) for r in refs if r.kind == UNREADABLE]
+    if problems:
+        exc = problems[0][1]
+        more = f" ({len(problems) - 1} more PDF(s) naming the patient could not be read either)" if len(problems) > 1 else ""
+        raise SourceError(f"no readable {NOUN[kind]} for patient {request.patient_id}: {exc.what}{more}", where=exc.where, fix=exc.fix)
+    if not reading.warnings:
+        others = [r.path.name for r in refs if r.kind == UNKNOWN]
+        hint = (f"; {len(others)} PDF(s) name the patient but fit no template ({', '.join(others[:3])}): "
+                "`plancheck pdf inspect FILE` shows why") if others else ""
+        reading.warnings.append(f"no {NOUN[kind]} PDF found for patient {request.patient_id}{hint}")
     return reading
 
 
