@@ -12,7 +12,7 @@ import typer
 from plancheck.config import load_config
 from plancheck.errors import PlancheckError
 from plancheck.sources.pdfplan.extract import Document, extract
-from plancheck.sources.pdfplan.parse import Parsed, choose, parse_document, recognise
+from plancheck.sources.pdfplan.parse import Parsed, parse_document, recognise
 from plancheck.sources.pdfplan.template import TemplateSet, load_templates, template_dirs
 
 app = typer.Typer(
@@ -34,7 +34,7 @@ class Format(str, Enum):
     json = "json"
 
 
-CONFIG = typer.Option(None, "--config", help="plancheck.toml naming clinic template folders ([pdf] template_dirs).")
+CONFIG = typer.Option(None, "--config", help="plancheck.toml whose pdf section names clinic template folders (template_dirs).")
 TEMPLATE_DIRS = typer.Option(None, "--templates", help="A folder of clinic templates (repeatable); later folders win.")
 
 
@@ -57,9 +57,12 @@ def inspect(
     config: Optional[Path] = CONFIG,
     templates_dir: Optional[list[Path]] = TEMPLATE_DIRS,
 ) -> None:
-    """Show how FILE is read: its text by page and line, the template that fits and why, each field
-    found (page, line, value) and each field missed with the pattern that failed. Exits 1 when
-    no template reads the report or something the template requires is missing.
+    """Show how a PDF is read: its text, the template that fits, each field found or missed.
+
+    Prints the text by page with line numbers, which template fits and why (its anchors),
+    each field found (page, line, value) and each field missed with the pattern that
+    failed. Exits 1 when no template reads the report or something the template
+    requires is missing, 2 when the PDF cannot be read.
 
     Example: plancheck pdf inspect plan.pdf --template eclipse --format json
     """
@@ -84,7 +87,10 @@ def inspect(
 
 @app.command("templates")
 def list_templates(config: Optional[Path] = CONFIG, templates_dir: Optional[list[Path]] = TEMPLATE_DIRS) -> None:
-    """List the PDF templates in use (shipped, then clinic folders), with their kind, file and anchors.
+    """List the PDF templates in use, with their kind, file and anchors.
+
+    Shipped templates first, then the clinic folders; a clinic template replaces a shipped
+    one of the same name.
 
     Example: plancheck pdf templates --templates ./my-templates
     """
