@@ -26,6 +26,10 @@ class SourceError(PlancheckError):
     """A source could not be read: the other sources and checks still run."""
 
 
+class TemplateError(SourceError):
+    """A PDF template is invalid: names file and line (a SourceError, so other sources still run)."""
+
+
 class ConnectionFailed(PlancheckError):
     """A database or device could not be reached."""
 

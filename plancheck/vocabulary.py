@@ -111,6 +111,13 @@ _SPECS = [
     ParamSpec("document_title", "document", "text", compare=False, description="Document title"),
     ParamSpec("document_approved", "document", "bool", compare=False, description="Document signed or approved"),
     ParamSpec("document_newest", "document", "bool", compare=False, description="Newest non-void version of its kind"),
+    # --- plan PDF and second-check sources (plancheck/sources/pdfplan) ---
+    ParamSpec("rx_target", "prescription", "text", compare=False, description="Target the prescription is written to (structure or volume)"),
+    ParamSpec("plan_status", "prescription", "text", compare=False, description="Plan approval state as the planning system prints it"),
+    ParamSpec("tps_dose_cgy", "beam", "number", "cGy", compare=False, description="Point dose the planning system calculated (second check)"),
+    ParamSpec("independent_dose_cgy", "beam", "number", "cGy", compare=False, description="Point dose of the independent calculation"),
+    ParamSpec("document_approved_by", "document", "text", compare=False, description="Who signed or approved the document"),
+    ParamSpec("document_approved_date", "document", "date", compare=False, description="When the document was signed or approved"),
 ]
 
 VOCABULARY: dict[str, ParamSpec] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from plancheck import __version__
-from plancheck.cli import baseline, icom, report, rules, simulate
+from plancheck.cli import baseline, icom, pdf, report, rules, simulate
 from plancheck.cli.check import check
 from plancheck.cli.demo import demo
 
@@ -22,6 +22,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(pdf.app, name="pdf")
 
 app.command()(demo)
 app.command()(check)
