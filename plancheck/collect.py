@@ -25,9 +25,10 @@ def readers() -> dict[str, Reader]:
     """Every source, in reading order."""
     from plancheck.sources import monaco, trf
     from plancheck.sources.icom import source as icom
+    from plancheck.sources.pdfplan.source import read_plan_pdf, read_second_check
     from plancheck.sources.mosaiq import reader as mosaiq
 
-    return {"mosaiq": mosaiq.read, "rtplan": rtplan.read, "monaco_tel": monaco.read, "icom": icom.read, "trf": trf.read}
+    return {"mosaiq": mosaiq.read, "plan_pdf": read_plan_pdf, "second_check": read_second_check, "rtplan": rtplan.read, "monaco_tel": monaco.read, "icom": icom.read, "trf": trf.read}
 
 
 def collect(patient_id: str, plan: str | None = None, config: Config | None = None, only: tuple[str, ...] = ()) -> ParamTable:

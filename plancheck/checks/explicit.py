@@ -46,6 +46,8 @@ def _entities(check: RuleCheck, ctx: CheckContext) -> list[tuple[str, str, str]]
         case "beam":
             beams = next((table.beams(s) for s in ("mosaiq", "plan_pdf", "rtplan", "monaco_tel") if table.beams(s)), [])
             return [(b, "", "") for b in beams]
+        case "document":  # every report read (plan PDF, second check): each a document of its own
+            return [("", i, "document") for i in table.items("document")]
         case scope:
             # the records of the most authoritative source that keeps them (MOSAIQ's history
             # before a linac log): one source's records, never a mix of two views of one event

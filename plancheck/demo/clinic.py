@@ -21,6 +21,8 @@ from plancheck.config import Config, load_config
 from plancheck.demo.mosaiq_db import DEMO_TODAY, PATIENTS, DemoClinic, DemoPatient, build_demo_mosaiq
 from plancheck.sources.icom.recording import record_through_listener
 from plancheck.sources.monaco.fromdicom import focaldata_from_rtplan
+from plancheck.sources.pdfplan.writer import write_plan_pdf
+from plancheck.sources.rtplan import load, rows_from_dataset
 
 CONFIG = """# plancheck configuration of the demo clinic (paths are relative to this file).
 [mosaiq]
@@ -32,7 +34,7 @@ dicom = "dicom"
 monaco = "FocalData"
 icom = "icom"
 escan = "escan"
-pdf = "escan"
+pdf = "plan-reports"
 output = "results"
 
 [[machines]]
@@ -50,17 +52,31 @@ type = "elekta"
 def build_clinic(folder: Path) -> tuple[DemoClinic, Config]:
     """Make the demo clinic in ``folder`` (replacing a previous demo there) and return its config."""
     if folder.exists():
-        for part in ("mosaiq.db", "dicom", "FocalData", "escan", "results", "icom", "linac"):
+        for part in ("mosaiq.db", "dicom", "FocalData", "escan", "results", "icom", "linac", "plan-reports"):
             target = folder / part
             if target.is_dir():
                 shutil.rmtree(target)
     clinic = build_demo_mosaiq(folder)
     for patient_id, rt_plan in clinic.rt_plans.items():
         focaldata_from_rtplan(rt_plan, folder / "FocalData")
+    write_reports(clinic, folder / "plan-reports")
     record_deliveries(clinic, folder)
     config_path = folder / "plancheck.toml"
     config_path.write_text(CONFIG.format(db=clinic.database.resolve()), encoding="utf-8")
     return clinic, load_config(config_path)
+
+
+RADCALC_ERROR = ("00017R", "1-2", 7.5)  # patient, beam, percent difference planted in its RadCalc report
+
+
+def write_reports(clinic: DemoClinic, folder: Path) -> None:
+    """A signed Monaco plan report and a RadCalc second check per patient, laid out as the vendors print them."""
+    for patient_id, rt_plan in clinic.rt_plans.items():
+        rows, _, _ = rows_from_dataset(load(rt_plan), str(rt_plan))
+        out = folder / patient_id
+        write_plan_pdf("monaco", rows, out / f"{patient_id}_plan.pdf", overrides={"plan_approved": True})
+        planted = {(RADCALC_ERROR[1], "mu_diff_percent"): RADCALC_ERROR[2]} if patient_id == RADCALC_ERROR[0] else {}
+        write_plan_pdf("radcalc", rows, out / f"{patient_id}_radcalc.pdf", overrides=planted)
 
 
 MLC_ERROR_BEAM, MLC_ERROR_PAIR, MLC_ERROR_MM = "1-1", 39, 1.0  # a central pair, open during the arc

@@ -71,6 +71,7 @@ PATIENTS = (
             PlantedError("energy_10x", "MOSAIQ energy of beam 1-2 is 10X, the RT Plan's 6X", ("implicit.energy", "beam.energy_matches_rx")),
             PlantedError("dob", "date of birth differs between MOSAIQ and the RT Plan", ("implicit.birth_date",)),
             PlantedError("rx_pending", "prescription pending, not approved", ("rx.approved",)),
+            PlantedError("radcalc_7pct", "RadCalc second check of beam 1-2 differs by 7.5 %", ("second_check.within_tolerance",)),
             PlantedError("scheduled_18", "18 sessions scheduled for 20 fractions", ("rx.fractions_scheduled",)),
             PlantedError("qa_mode", "a delivery recorded in QA mode", ("delivery.no_qa_mode",), "weekly"),
             PlantedError("override", "an override with no comment", ("delivery.override_commented",), "weekly"),

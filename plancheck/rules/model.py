@@ -8,7 +8,7 @@ from typing import Any
 from plancheck.rules.expr import Expression
 
 CHECK_KINDS = ("initial", "weekly", "final")
-FOR_EACH = ("beam", "treatment_beam", "delivery", "task")
+FOR_EACH = ("beam", "treatment_beam", "delivery", "task", "document")
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,9 @@ from plancheck.table import Param, ParamTable
 from plancheck.vocabulary import VOCABULARY
 
 
+RECORD_SCOPES = ("delivery", "task", "document")
+
+
 class NotApplicable(Exception):
     """The case has nothing this fault could change (e.g. no iCOM delivery)."""
 
@@ -55,7 +58,7 @@ def _selected(table: ParamTable, target: Target) -> Callable[[Param], bool]:
     sources = _sources(table, target)
     scope = VOCABULARY[target.param].scope if target.param else "beam"
     beams = _beams(table, target) if scope == "beam" else set()
-    items = table.items(scope) if scope in ("delivery", "task") else []
+    items = table.items(scope, None if target.source == "*" else target.source) if scope in RECORD_SCOPES else []
     chosen_items = set(items[:1]) if target.item == "first" else (set(items) if target.item == "all" else {target.item})
 
     def match(row: Param) -> bool:
@@ -63,7 +66,7 @@ def _selected(table: ParamTable, target: Target) -> Callable[[Param], bool]:
             return False
         if row.scope == "beam":
             return row.beam in beams
-        if row.scope in ("delivery", "task"):
+        if row.scope in RECORD_SCOPES:
             return row.item in chosen_items
         return True
 
