@@ -139,3 +139,19 @@ def test_baseline_save_and_compare(clinic, tmp_path: Path) -> None:
     path.write_text(path.read_text().replace('"CBCT"', '"CBCT0"', 1))
     changed = invoke("baseline", "compare", "015112", "--dir", str(tmp_path), "--config", cfg)
     assert changed.exit_code == 1 and "CBCT" in changed.output
+
+
+def test_deliveries_are_matched_to_plan_and_mosaiq(clinic) -> None:
+    folder, _ = clinic
+    result = invoke("deliveries", "015112", "--config", str(folder / "plancheck.toml"))
+    assert result.exit_code == 0 and "2 matched, 0 unmatched, 0 ambiguous" in result.output and "DHS" in result.output
+
+
+def test_weekly_gamma_passes_clean_and_catches_the_planted_leaf_pair(clinic) -> None:
+    _, config = clinic
+    outcomes = {p.patient_id: check_patient(p, config, ("weekly",)).runs[0] for p in PATIENTS[:2]}
+    clean = [r for r in outcomes["015112"].results if r.id == "delivery.gamma"]
+    faulty = {r.beam: r for r in outcomes["00017R"].results if r.id == "delivery.gamma"}
+    assert len(clean) == 2 and all(r.status.value == "pass" for r in clean)
+    assert faulty["1-1"].status.value == "fail" and faulty["1-2"].status.value == "pass"
+    assert faulty["1-1"].details["pass_percent"] < 95 <= faulty["1-2"].details["pass_percent"]

@@ -19,7 +19,7 @@ import numpy as np
 from plancheck.checks.context import CheckContext
 from plancheck.checks.results import CheckResult, Status
 from plancheck.delivery.gamma import gamma, pass_rate
-from plancheck.delivery.matching import PlanBeam, TreatmentRecord, match_deliveries
+from plancheck.delivery.matching import match_in_table
 from plancheck.delivery.model import Delivery
 from plancheck.delivery.mudensity import GridSpec
 from plancheck.rules.model import RuleCheck
@@ -79,26 +79,13 @@ def _plan_beams(ctx: CheckContext, source: str) -> dict[str, Delivery]:
     return {beam: d for (src, beam), d in ctx.table.deliveries.items() if src == source}
 
 
-def _records(ctx: CheckContext) -> list[TreatmentRecord]:
-    table, out = ctx.table, []
-    for item in table.items("delivery", "mosaiq"):
-        values = {r.param: r.value for r in table.select(scope="delivery", item=item, source="mosaiq")}
-        beam = next(r.beam for r in table.select(scope="delivery", item=item, source="mosaiq"))
-        if values.get("delivered_at"):
-            out.append(TreatmentRecord(item, beam, str(values.get("delivery_machine") or ""), dt.datetime.fromisoformat(str(values["delivered_at"]))))
-    return out
-
-
 def _icom_comparisons(check: RuleCheck, ctx: CheckContext, p: dict[str, Any], refs: dict[str, Delivery]) -> tuple[list[Comparison], list[CheckResult]]:
-    recordings = [rec for source, rec in ctx.table.recordings if source == p["evaluation"]]
     since = None
     if p["since_last_check"] and ctx.table.select(param="last_check_date"):
         since = dt.datetime.fromisoformat(str(ctx.table.select(param="last_check_date")[0].value))
-        recordings = [r for r in recordings if r.start >= since]
-    names = {b: str(ctx.table.value("beam_name", source=p["reference"], beam=b, scope="beam") or b) for b in refs}
-    plan = [PlanBeam(b, names[b], d) for b, d in refs.items()]
     comparisons, others = [], []
-    for m in match_deliveries(recordings, ctx.patient_id, plan, _records(ctx)):
+    matches = match_in_table(ctx.table, ctx.patient_id, p["reference"], p["evaluation"], since)
+    for m in matches:
         rec = m.recording
         if m.status != "matched":
             others.append(CheckResult(check.id, check.name, "explicit", Status.WARN, f"delivery {rec.key} (field {rec.field_id}) {m.status}: {'; '.join(m.reasons)}",
@@ -106,9 +93,9 @@ def _icom_comparisons(check: RuleCheck, ctx: CheckContext, p: dict[str, Any], re
             continue
         notes = list(m.reasons) + ([f"MOSAIQ record {m.record}"] if m.record else [])
         comparisons.append(Comparison(m.beam, rec.key, refs[m.beam], rec.delivery, rec.start, notes))
-    if not recordings:
+    if not matches:
         others.append(CheckResult(check.id, check.name, "explicit", Status.NOT_APPLICABLE,
-                                  "no iCOM delivery recorded" + (f" since the last chart check ({since:%Y-%m-%d})" if since else "")))
+                                  f"no {p['evaluation']} delivery recorded" + (f" since the last chart check ({since:%Y-%m-%d})" if since else "")))
     return comparisons, others
 
 

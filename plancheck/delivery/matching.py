@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from plancheck.delivery.model import Delivery
+
+if TYPE_CHECKING:
+    from plancheck.table import ParamTable
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,25 @@ def match_record(match: Match, records: list[TreatmentRecord], window: dt.timede
         match.reasons.append(f"no MOSAIQ treatment record for beam {match.beam} on {rec.machine or 'any machine'} within {window} of {rec.start:%Y-%m-%d %H:%M}")
     else:
         match.reasons.append(f"several MOSAIQ records fit ({', '.join(r.item for r in near)}); none chosen")
+
+
+def treatment_records(table: "ParamTable") -> list[TreatmentRecord]:
+    """MOSAIQ's delivered-beam records in the collected table, for matching by machine and time."""
+    out = []
+    for item in table.items("delivery", "mosaiq"):
+        rows = table.select(scope="delivery", item=item, source="mosaiq")
+        values = {r.param: r.value for r in rows}
+        if values.get("delivered_at"):
+            out.append(TreatmentRecord(item, rows[0].beam, str(values.get("delivery_machine") or ""), dt.datetime.fromisoformat(str(values["delivered_at"]))))
+    return out
+
+
+def match_in_table(table: "ParamTable", patient_id: str, reference: str, evaluation: str, since: dt.datetime | None = None) -> list[Match]:
+    """Every recording of ``evaluation`` (since ``since``) matched to the ``reference`` plan beams and MOSAIQ records."""
+    refs = {beam: d for (src, beam), d in table.deliveries.items() if src == reference}
+    beams = [PlanBeam(b, str(table.value("beam_name", source=reference, beam=b, scope="beam") or b), d) for b, d in refs.items()]
+    recordings = [rec for src, rec in table.recordings if src == evaluation and (since is None or rec.start >= since)]
+    return match_deliveries(recordings, patient_id, beams, treatment_records(table))
 
 
 def match_deliveries(
