@@ -77,14 +77,14 @@ def deliveries(draw: st.DrawFn) -> tuple[Delivery, float]:
     return Delivery(mu, np.zeros(n), np.zeros(n), mlc, jaw), resolution
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=15, deadline=None, derandomize=True)
 @given(deliveries())
 def test_generated_deliveries_equal_pymedphys(case: tuple[Delivery, float]) -> None:
     delivery, resolution = case
     assert_matches_pymedphys(delivery, resolution)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, derandomize=True)
 @given(
     st.floats(-30, 30), st.floats(-3, 3), st.floats(-30, 30), st.floats(-3, 3), st.integers(2, 60),
 )

@@ -17,6 +17,7 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from plancheck.delivery.model import Delivery
+from plancheck.delivery.mudensity import relevant_control_points
 from plancheck.errors import SourceError
 from plancheck.sources.icom.reader import IcomRecord
 
@@ -68,15 +69,6 @@ def split_records(records: Sequence[IcomRecord], gap_s: float = GAP_S) -> list[l
                 runs.append([rec])
         prev = rec
     return runs
-
-
-def relevant_control_points(mu: np.ndarray) -> np.ndarray:
-    """Mask of control points with an MU change on at least one side (pymedphys' rule)."""
-    if len(mu) < 2:
-        return np.ones(len(mu), dtype=bool)
-    still = np.diff(mu) == 0
-    irrelevant = np.concatenate([[still[0]], still[:-1] & still[1:], [still[-1]]])
-    return ~irrelevant
 
 
 def delivery_from_records(records: Sequence[IcomRecord], where: str = "iCOM stream") -> Delivery:
