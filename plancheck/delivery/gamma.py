@@ -285,15 +285,19 @@ class _ShiftFinder(_Finder):
         base = ((index + margin) * strides[:, None]).sum(axis=0)
         shift = (whole * strides[:, None]).sum(axis=0)
         flat = padded.ravel()
+        corners = [(np.array(corner), int(np.dot(corner, strides))) for corner in itertools.product((0, 1), repeat=len(strides))]
+        reference = self.ref_dose[active][:, None]
         best = np.full(len(active), np.inf)
         step = max(self.budget // max(len(active), 1), 1)
         for start in range(0, whole.shape[1], step):
             cols = slice(start, start + step)
-            value = np.zeros((len(active), len(shift[cols])))
-            for corner in itertools.product((0, 1), repeat=len(strides)):
-                weight = np.prod([frac[d, cols] if c else 1.0 - frac[d, cols] for d, c in enumerate(corner)], axis=0)
-                value += weight[None, :] * flat[base[:, None] + shift[None, cols] + int(np.dot(corner, strides))]
-            best = np.fmin(best, np.min(np.abs(value - self.ref_dose[active][:, None]), axis=1))
+            index = base[:, None] + shift[None, cols]
+            value = np.zeros(index.shape)
+            for corner, offset in corners:
+                weight = np.prod(np.where(corner[:, None] == 1, frac[:, cols], 1.0 - frac[:, cols]), axis=0)
+                value += flat[offset:][index] * weight[None, :]  # a view per corner: no index arithmetic
+            value -= reference
+            best = np.fmin(best, np.min(np.abs(value, out=value), axis=1))
         return best
 
 
