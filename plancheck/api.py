@@ -37,8 +37,9 @@ def check_table(
     config: Config | None = None,
     rules: str | None = None,
     today: dt.datetime | None = None,
+    figure_dir: Path | None = None,
 ) -> CheckRun:
-    """Run the checks on an already collected (or edited) table."""
+    """Run the checks on an already collected (or edited) table; figures (gamma pages) go to ``figure_dir``."""
     from plancheck import __version__
 
     if kind not in CHECK_KINDS:
@@ -46,7 +47,7 @@ def check_table(
     config = config or Config()
     today = today or dt.datetime.now().replace(microsecond=0)
     rule_set = select_rule_set(rule_library(config), table, today, rules)
-    results = run_checks(table, rule_set, kind, config, today, patient_id)
+    results = run_checks(table, rule_set, kind, config, today, patient_id, figure_dir)
     plan = next((r.value for r in table.select(param="plan_label")), "") or ""
     return CheckRun(patient_id, str(plan), kind, rule_set.name, table, results, version=__version__, warnings=list(table.warnings))
 

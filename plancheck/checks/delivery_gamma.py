@@ -18,7 +18,9 @@ import numpy as np
 
 from plancheck.checks.context import CheckContext
 from plancheck.checks.results import CheckResult, Status
-from plancheck.delivery.gamma import gamma, pass_rate
+from plancheck.delivery.comparison import Comparison
+from plancheck.delivery.comparison import compare
+from plancheck.delivery.figures import comparison_figure, save_png
 from plancheck.delivery.matching import match_in_table
 from plancheck.delivery.model import Delivery
 from plancheck.delivery.mudensity import GridSpec
@@ -40,8 +42,8 @@ DEFAULTS: dict[str, Any] = {
 
 
 @dataclass
-class Comparison:
-    """One delivery to compare with its plan beam."""
+class Pair:
+    """One delivery paired with its plan beam."""
 
     beam: str
     label: str
@@ -51,35 +53,11 @@ class Comparison:
     notes: list[str] = field(default_factory=list)
 
 
-@dataclass
-class GammaOutcome:
-    pass_percent: float
-    max_gamma: float
-    points: int
-    reference_map: np.ndarray
-    evaluation_map: np.ndarray
-    gamma_map: np.ndarray
-    axes: dict[str, np.ndarray]
-
-
-def compare(reference: Delivery, evaluation: Delivery, p: dict[str, Any]) -> GammaOutcome:
-    """MU density of both on one grid, and the gamma of the evaluation against the reference."""
-    spec = GridSpec(resolution_mm=float(p["grid_mm"]))
-    axes = spec.axes()
-    ref_map, eval_map = reference.mudensity(spec), evaluation.mudensity(spec)
-    coords = (axes["jaw"], axes["mlc"])
-    g = gamma(coords, ref_map, coords, eval_map, float(p["dose_percent"]), float(p["distance_mm"]),
-              lower_percent_dose_cutoff=float(p["lower_cutoff_percent"]), interp_fraction=float(p["interp_fraction"]),
-              max_gamma=float(p["max_gamma"]), local_gamma=bool(p["local"]))
-    valid = g[~np.isnan(g)]
-    return GammaOutcome(pass_rate(g), float(np.max(valid)) if valid.size else float("nan"), int(valid.size), ref_map, eval_map, g, axes)
-
-
 def _plan_beams(ctx: CheckContext, source: str) -> dict[str, Delivery]:
     return {beam: d for (src, beam), d in ctx.table.deliveries.items() if src == source}
 
 
-def _icom_comparisons(check: RuleCheck, ctx: CheckContext, p: dict[str, Any], refs: dict[str, Delivery]) -> tuple[list[Comparison], list[CheckResult]]:
+def _icom_comparisons(check: RuleCheck, ctx: CheckContext, p: dict[str, Any], refs: dict[str, Delivery]) -> tuple[list[Pair], list[CheckResult]]:
     since = None
     if p["since_last_check"] and ctx.table.select(param="last_check_date"):
         since = dt.datetime.fromisoformat(str(ctx.table.select(param="last_check_date")[0].value))
@@ -92,21 +70,30 @@ def _icom_comparisons(check: RuleCheck, ctx: CheckContext, p: dict[str, Any], re
                                       details={"delivery": rec.key, "match": m.status}))
             continue
         notes = list(m.reasons) + ([f"MOSAIQ record {m.record}"] if m.record else [])
-        comparisons.append(Comparison(m.beam, rec.key, refs[m.beam], rec.delivery, rec.start, notes))
+        comparisons.append(Pair(m.beam, rec.key, refs[m.beam], rec.delivery, rec.start, notes))
     if not matches:
         others.append(CheckResult(check.id, check.name, "explicit", Status.NOT_APPLICABLE,
                                   f"no {p['evaluation']} delivery recorded" + (f" since the last chart check ({since:%Y-%m-%d})" if since else "")))
     return comparisons, others
 
 
-def _figure(ctx: CheckContext, c: Comparison, outcome: GammaOutcome, p: dict[str, Any]) -> list[str]:
+def _figure(ctx: CheckContext, c: Pair, outcome: Comparison) -> list[str]:
+    """The comparison page as a PNG in the run's figure folder (none when the run keeps no figures)."""
     if ctx.figure_dir is None:
         return []
-    from plancheck.delivery.figures import comparison_png
-
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in f"{c.beam}_{c.label}")
-    path = Path(ctx.figure_dir) / f"gamma_{safe}.png"
-    return [str(comparison_png(path, c, outcome, p, patient_id=ctx.patient_id))]
+    return [str(save_png(comparison_figure(outcome), Path(ctx.figure_dir) / f"gamma_{safe}.png"))]
+
+
+def _compare(ctx: CheckContext, c: Pair, p: dict[str, Any]) -> Comparison:
+    plan = next((str(r.value) for r in ctx.table.select(param="plan_label")), "")
+    return compare(
+        c.reference, c.evaluation, patient=ctx.patient_id, plan=plan, beam=c.beam,
+        delivered_at=f"{c.when:%Y-%m-%d %H:%M}" if c.when else "", files=[c.label, f"plan: {p['reference']}"],
+        grid=GridSpec(resolution_mm=float(p["grid_mm"])), dose_percent_threshold=float(p["dose_percent"]),
+        distance_mm_threshold=float(p["distance_mm"]), lower_percent_dose_cutoff=float(p["lower_cutoff_percent"]),
+        interp_fraction=float(p["interp_fraction"]), max_gamma=float(p["max_gamma"]), local_gamma=bool(p["local"]),
+    )
 
 
 def run_gamma_check(check: RuleCheck, ctx: CheckContext) -> list[CheckResult]:
@@ -118,19 +105,19 @@ def run_gamma_check(check: RuleCheck, ctx: CheckContext) -> list[CheckResult]:
         comparisons, results = _icom_comparisons(check, ctx, p, refs)
     else:
         evals = _plan_beams(ctx, p["evaluation"])
-        comparisons = [Comparison(b, p["evaluation"], refs[b], evals[b]) for b in refs if b in evals]
+        comparisons = [Pair(b, p["evaluation"], refs[b], evals[b]) for b in refs if b in evals]
         results = [] if comparisons else [CheckResult(check.id, check.name, "explicit", Status.NOT_APPLICABLE, f"no {p['evaluation']} control points for the plan's beams")]
     criteria = f"{'local' if p['local'] else 'global'} {p['dose_percent']:g} %/{p['distance_mm']:g} mm, cutoff {p['lower_cutoff_percent']:g} %, max gamma {p['max_gamma']:g}"
     for c in comparisons:
-        outcome = compare(c.reference, c.evaluation, p)
-        ok = outcome.pass_percent >= float(p["min_pass_percent"])
+        outcome = _compare(ctx, c, p)
+        ok = outcome.pass_rate >= float(p["min_pass_percent"])
         when = f" delivered {c.when:%Y-%m-%d %H:%M}" if c.when else ""
         results.append(CheckResult(
             check.id, check.name, "explicit", Status.PASS if ok else Status.FAIL,
-            f"{c.label}{when}: {outcome.pass_percent:.1f} % pass ({criteria}; needs {float(p['min_pass_percent']):g} %), max gamma {outcome.max_gamma:.2f}",
+            f"{c.label}{when}: {outcome.pass_rate:.1f} % pass ({criteria}; needs {float(p['min_pass_percent']):g} %), max gamma {outcome.max_gamma:.2f}",
             beam=c.beam,
-            details={"pass_percent": round(outcome.pass_percent, 3), "max_gamma": outcome.max_gamma, "points": outcome.points,
+            details={"pass_percent": round(outcome.pass_rate, 3), "max_gamma": outcome.max_gamma, "points": int(np.count_nonzero(~np.isnan(outcome.gamma))),
                      "delivery": c.label, "reference": p["reference"], "evaluation": p["evaluation"], "notes": c.notes},
-            figures=_figure(ctx, c, outcome, p),
+            figures=_figure(ctx, c, outcome),
         ))
     return results

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from plancheck.checks.context import CheckContext
 from plancheck.checks.explicit import manual_result, run_check
@@ -24,8 +25,12 @@ def source_error_results(table: ParamTable) -> list[CheckResult]:
     ]
 
 
-def run_checks(table: ParamTable, rule_set: RuleSet, kind: str, config: Config | None = None, today: dt.datetime | None = None, patient_id: str = "") -> list[CheckResult]:
-    ctx = CheckContext(table, rule_set, config or Config(), today or dt.datetime.now(), patient_id)
+def run_checks(
+    table: ParamTable, rule_set: RuleSet, kind: str, config: Config | None = None, today: dt.datetime | None = None,
+    patient_id: str = "", figure_dir: Path | None = None,
+) -> list[CheckResult]:
+    """Every check of ``kind``: source errors, implicit, explicit, manual; figures (if any) into ``figure_dir``."""
+    ctx = CheckContext(table, rule_set, config or Config(), today or dt.datetime.now(), patient_id, figure_dir)
     results = source_error_results(table)
     results += implicit_checks(table, rule_set.tolerances)
     for check in rule_set.checks_for(kind):

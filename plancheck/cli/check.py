@@ -13,6 +13,7 @@ from plancheck.api import check_table
 from plancheck.cli.common import ConfigOption, config_from, reports_errors, setup_logging
 from plancheck.collect import collect
 from plancheck.report import render_terminal, write_all
+from plancheck.report.escan import DEFAULT_NAME, write_escan_pdf
 
 
 class Kind(str, Enum):
@@ -58,8 +59,14 @@ def check(
     setup_logging(verbose)
     cfg = config_from(config, mosaiq_url)
     table = collect(patient_id, plan, cfg)
-    run = check_table(table, patient_id=patient_id, kind=kind.value, config=cfg, rules=rules, today=parse_today(today))
-    paths = write_all(run, out or cfg.output_dir)
+    out_dir = out or cfg.output_dir
+    run = check_table(table, patient_id=patient_id, kind=kind.value, config=cfg, rules=rules, today=parse_today(today),
+                      figure_dir=out_dir / patient_id / "figures")
+    paths = write_all(run, out_dir)
+    if cfg.escan_dir is not None:
+        escan = write_escan_pdf(run, cfg.escan_dir, str(cfg.extra.get("escan", {}).get("file_name", DEFAULT_NAME)))
+        if escan is not None:
+            paths["escan"] = escan
     if fmt == Format.json:
         typer.echo(run.to_json())
     else:
