@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import lzma
 import math
-import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 import numpy as np
 
 from plancheck.sources.icom import fields as F
+from plancheck.sources.icom.journal import write_atomic
 from plancheck.sources.icom.reader import jaw_from_delivery, mlc_from_delivery
 
 if TYPE_CHECKING:
@@ -163,11 +163,5 @@ def write_icom_file(path: str | Path, stream: bytes) -> Path:
     """Save a stream, lzma-compressed where the name ends in ``.xz``; atomic (temp file, fsync, rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = lzma.compress(stream, format=lzma.FORMAT_XZ) if path.suffix == ".xz" else stream
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(payload)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    write_atomic(path, lzma.compress(stream, format=lzma.FORMAT_XZ) if path.suffix == ".xz" else stream)
     return path
