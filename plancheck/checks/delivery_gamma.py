@@ -20,7 +20,6 @@ from plancheck.checks.context import CheckContext
 from plancheck.checks.results import CheckResult, Status
 from plancheck.delivery.comparison import Comparison
 from plancheck.delivery.comparison import compare
-from plancheck.delivery.figures import comparison_figure, save_png
 from plancheck.delivery.matching import match_in_table
 from plancheck.delivery.model import Delivery
 from plancheck.delivery.mudensity import GridSpec
@@ -81,6 +80,8 @@ def _figure(ctx: CheckContext, c: Pair, outcome: Comparison) -> list[str]:
     """The comparison page as a PNG in the run's figure folder (none when the run keeps no figures)."""
     if ctx.figure_dir is None:
         return []
+    from plancheck.delivery.figures import comparison_figure, save_png  # matplotlib: only when pages are kept
+
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in f"{c.beam}_{c.label}")
     return [str(save_png(comparison_figure(outcome), Path(ctx.figure_dir) / f"gamma_{safe}.png"))]
 

@@ -13,7 +13,6 @@ from plancheck.api import check_table
 from plancheck.cli.common import ConfigOption, config_from, reports_errors, setup_logging
 from plancheck.collect import collect
 from plancheck.report import render_terminal, write_all
-from plancheck.report.escan import DEFAULT_NAME, write_escan_pdf
 
 
 class Kind(str, Enum):
@@ -64,6 +63,8 @@ def check(
                       figure_dir=out_dir / patient_id / "figures")
     paths = write_all(run, out_dir)
     if cfg.escan_dir is not None:
+        from plancheck.report.escan import DEFAULT_NAME, write_escan_pdf  # matplotlib: only when there is an eSCAN folder
+
         escan = write_escan_pdf(run, cfg.escan_dir, str(cfg.extra.get("escan", {}).get("file_name", DEFAULT_NAME)))
         if escan is not None:
             paths["escan"] = escan

@@ -10,8 +10,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from plancheck.cli.common import reports_errors
-from plancheck.demo.clinic import build_clinic, check_patient
-from plancheck.demo.mosaiq_db import PATIENTS
 from plancheck.report import render_terminal, write_all
 
 
@@ -28,6 +26,9 @@ def demo(
 
       plancheck check 015112 --kind weekly --config plancheck-demo/plancheck.toml
     """
+    from plancheck.demo.clinic import build_clinic, check_patient  # pydicom, pymedphys: only for the demo
+    from plancheck.demo.mosaiq_db import PATIENTS
+
     console = Console()
     console.print(f"building the demo clinic in {out} ...", highlight=False)
     clinic, config = build_clinic(out)
