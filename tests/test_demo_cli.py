@@ -88,7 +88,7 @@ def test_bad_dicom_does_not_stop_the_other_sources(clinic, tmp_path: Path) -> No
 
 @pytest.mark.parametrize(
     "patient_id, kinds",
-    [("015112", ("initial", "weekly")), ("020304", ("initial", "weekly")), ("030405", ("final",))],
+    [("015112", ("initial", "weekly")), ("020304", ("initial", "weekly")), ("030405", ("initial", "weekly", "final"))],
 )
 def test_regression_gate_no_fault_escapes_and_no_false_alarm(clinic, patient_id: str, kinds: tuple[str, ...]) -> None:
     """Every catalogued fault is caught by the shipped rule sets on the demo's clean patients."""
