@@ -36,6 +36,7 @@ class Config:
     icom_dir: Path | None = None
     trf_dir: Path | None = None
     pdf_dir: Path | None = None
+    documents_dir: Path | None = None  # where MOSAIQ keeps the files its Object/ObjFilenames rows name
     escan_dir: Path | None = None
     output_dir: Path = Path("plancheck-results")
     rule_dirs: tuple[Path, ...] = ()
@@ -48,7 +49,7 @@ class Config:
         return self.machines.get(name.upper(), Machine(name=name.upper()))
 
 
-_FOLDER_KEYS = ("dicom", "monaco", "icom", "trf", "pdf", "escan", "output")
+_FOLDER_KEYS = ("dicom", "monaco", "icom", "trf", "pdf", "documents", "escan", "output")
 
 
 def load_config(path: str | Path | None = None) -> Config:
@@ -109,6 +110,7 @@ def config_from_dict(data: dict[str, Any], path: Path | None = None) -> Config:
         icom_dir=folder(folders["icom"], "icom") if "icom" in folders else None,
         trf_dir=folder(folders["trf"], "trf") if "trf" in folders else None,
         pdf_dir=folder(folders["pdf"], "pdf") if "pdf" in folders else None,
+        documents_dir=folder(folders["documents"], "documents") if "documents" in folders else None,
         escan_dir=folder(folders["escan"], "escan") if "escan" in folders else None,
         output_dir=folder(folders["output"], "output") if "output" in folders else base / "plancheck-results",
         rule_dirs=tuple(folder(p, "rules.dirs") for p in rules.get("dirs", [])),

@@ -155,3 +155,13 @@ def test_weekly_gamma_passes_clean_and_catches_the_planted_leaf_pair(clinic) -> 
     assert len(clean) == 2 and all(r.status.value == "pass" for r in clean)
     assert faulty["1-1"].status.value == "fail" and faulty["1-2"].status.value == "pass"
     assert faulty["1-1"].details["pass_percent"] < 95 <= faulty["1-2"].details["pass_percent"]
+
+
+def test_documents_come_from_mosaiq_and_the_void_version_is_never_read(clinic) -> None:
+    folder, config = clinic
+    listed = invoke("documents", "015112", "--config", str(folder / "plancheck.toml"))
+    assert listed.exit_code == 0 and "015112_plan.pdf" in listed.output and "015112_plan_v1.pdf" not in listed.output
+    table = collect("015112", None, config)
+    pdf_mu = {r.beam: r.value for r in table.select(source="plan_pdf", param="mu")}
+    assert pdf_mu and 150.0 not in pdf_mu.values()  # the voided v1 report carries 150 MU
+    assert all(r.value is True for r in table.select(param="document_newest"))

@@ -8,6 +8,7 @@ from plancheck import __version__
 from plancheck.cli import baseline, icom, pdf, report, rules, simulate
 from plancheck.cli.check import check
 from plancheck.cli.deliveries import deliveries
+from plancheck.cli.documents import documents
 from plancheck.cli.demo import demo
 
 app = typer.Typer(
@@ -28,6 +29,7 @@ app.add_typer(pdf.app, name="pdf")
 app.command()(demo)
 app.command()(check)
 app.command()(deliveries)
+app.command()(documents)
 app.add_typer(rules.app, name="rules")
 app.add_typer(simulate.app, name="simulate")
 app.add_typer(baseline.app, name="baseline")

@@ -34,7 +34,7 @@ dicom = "dicom"
 monaco = "FocalData"
 icom = "icom"
 escan = "escan"
-pdf = "plan-reports"
+documents = "mosaiq-documents"
 output = "results"
 
 [[machines]]
@@ -52,14 +52,14 @@ type = "elekta"
 def build_clinic(folder: Path) -> tuple[DemoClinic, Config]:
     """Make the demo clinic in ``folder`` (replacing a previous demo there) and return its config."""
     if folder.exists():
-        for part in ("mosaiq.db", "dicom", "FocalData", "escan", "results", "icom", "linac", "plan-reports"):
+        for part in ("mosaiq.db", "dicom", "FocalData", "escan", "results", "icom", "linac", "mosaiq-documents"):
             target = folder / part
             if target.is_dir():
                 shutil.rmtree(target)
     clinic = build_demo_mosaiq(folder)
     for patient_id, rt_plan in clinic.rt_plans.items():
         focaldata_from_rtplan(rt_plan, folder / "FocalData")
-    write_reports(clinic, folder / "plan-reports")
+    write_reports(clinic, folder / "mosaiq-documents")
     record_deliveries(clinic, folder)
     config_path = folder / "plancheck.toml"
     config_path.write_text(CONFIG.format(db=clinic.database.resolve()), encoding="utf-8")
@@ -70,13 +70,16 @@ RADCALC_ERROR = ("00017R", "1-2", 7.5)  # patient, beam, percent difference plan
 
 
 def write_reports(clinic: DemoClinic, folder: Path) -> None:
-    """A signed Monaco plan report and a RadCalc second check per patient, laid out as the vendors print them."""
+    """A signed Monaco plan report and a RadCalc second check per patient, laid out as the vendors print them,
+    under the names MOSAIQ's document rows give; for 015112 also the older, voided plan report."""
     for patient_id, rt_plan in clinic.rt_plans.items():
         rows, _, _ = rows_from_dataset(load(rt_plan), str(rt_plan))
-        out = folder / patient_id
-        write_plan_pdf("monaco", rows, out / f"{patient_id}_plan.pdf", overrides={"plan_approved": True})
+        write_plan_pdf("monaco", rows, folder / f"{patient_id}_plan.pdf", overrides={"plan_approved": True})
         planted = {(RADCALC_ERROR[1], "mu_diff_percent"): RADCALC_ERROR[2]} if patient_id == RADCALC_ERROR[0] else {}
-        write_plan_pdf("radcalc", rows, out / f"{patient_id}_radcalc.pdf", overrides=planted)
+        write_plan_pdf("radcalc", rows, folder / f"{patient_id}_radcalc.pdf", overrides=planted)
+        if patient_id == "015112":  # voided in MOSAIQ: must never be read
+            first_beam = next(r.beam for r in rows if r.scope == "beam")
+            write_plan_pdf("monaco", rows, folder / f"{patient_id}_plan_v1.pdf", overrides={(first_beam, "mu"): 150.0})
 
 
 MLC_ERROR_BEAM, MLC_ERROR_PAIR, MLC_ERROR_MM = "1-1", 39, 1.0  # a central pair, open during the arc
