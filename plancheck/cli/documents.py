@@ -30,6 +30,8 @@ def documents(patient_id: str = typer.Argument(..., help="Patient ID (MOSAIQ IDA
         raise typer.BadParameter("no document source configured: set [folders] documents (with [mosaiq] url) or [folders] pdf in plancheck.toml")
     refs = [ref for finder in finders for ref in finder(Request(patient_id, None, cfg))]
     grid = Table("kind", "title", "version", "approved", "newest", "file", "from", title=f"documents of {escape(patient_id)}", title_justify="left")
+    grid.columns[5].overflow = "fold"
+    grid.columns[5].min_width = 16
     for ref in sorted(refs, key=lambda r: (r.kind, not r.newest, -(r.version or 0))):
         approved = "[green]yes[/]" if ref.approved else ("[red]no[/]" if ref.approved is False else "?")
         approved += f" {ref.approved_at[:10]}" if ref.approved_at else ""
