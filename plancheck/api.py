@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Callable
 
 from plancheck.checks.engine import run_checks, select_rule_set
 from plancheck.checks.kinds import KINDS
@@ -38,6 +39,7 @@ def check_table(
     rules: str | None = None,
     today: dt.datetime | None = None,
     figure_dir: Path | None = None,
+    progress: Callable[[str, int], None] | None = None,
 ) -> CheckRun:
     """Run the checks on an already collected (or edited) table; figures (gamma pages) go to ``figure_dir``."""
     from plancheck import __version__
@@ -47,7 +49,7 @@ def check_table(
     config = config or Config()
     today = today or dt.datetime.now().replace(microsecond=0)
     rule_set = select_rule_set(rule_library(config), table, today, rules)
-    results = run_checks(table, rule_set, kind, config, today, patient_id, figure_dir)
+    results = run_checks(table, rule_set, kind, config, today, patient_id, figure_dir, progress)
     plan = next((r.value for r in table.select(param="plan_label")), "") or ""
     return CheckRun(patient_id, str(plan), kind, rule_set.name, table, results, version=__version__, warnings=list(table.warnings))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Callable
 
 from plancheck.checks.context import CheckContext
 from plancheck.checks.explicit import manual_result, run_check
@@ -27,13 +28,16 @@ def source_error_results(table: ParamTable) -> list[CheckResult]:
 
 def run_checks(
     table: ParamTable, rule_set: RuleSet, kind: str, config: Config | None = None, today: dt.datetime | None = None,
-    patient_id: str = "", figure_dir: Path | None = None,
+    patient_id: str = "", figure_dir: Path | None = None, progress: Callable[[str, int], None] | None = None,
 ) -> list[CheckResult]:
     """Every check of ``kind``: source errors, implicit, explicit, manual; figures (if any) into ``figure_dir``."""
     ctx = CheckContext(table, rule_set, config or Config(), today or dt.datetime.now(), patient_id, figure_dir)
     results = source_error_results(table)
     results += implicit_checks(table, rule_set.tolerances)
-    for check in rule_set.checks_for(kind):
+    checks = rule_set.checks_for(kind)
+    for check in checks:
+        if progress:
+            progress(check.id, len(checks))
         results += run_check(check, ctx)
     results += [manual_result(item) for item in rule_set.manual_for(kind)]
     return results

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.progress import Progress
 
 from plancheck.api import check_table
 from plancheck.cli.common import ConfigOption, config_from, reports_errors, setup_logging
@@ -59,8 +60,14 @@ def check(
     cfg = config_from(config, mosaiq_url)
     table = collect(patient_id, plan, cfg)
     out_dir = out or cfg.output_dir
-    run = check_table(table, patient_id=patient_id, kind=kind.value, config=cfg, rules=rules, today=parse_today(today),
-                      figure_dir=out_dir / patient_id / "figures")
+    with Progress(console=Console(stderr=True), transient=True, disable=fmt == Format.json) as bar:
+        task = bar.add_task("checking", total=None)
+
+        def progress(check_id: str, total: int) -> None:
+            bar.update(task, total=total, advance=1, description=f"check {check_id}")
+
+        run = check_table(table, patient_id=patient_id, kind=kind.value, config=cfg, rules=rules, today=parse_today(today),
+                          figure_dir=out_dir / patient_id / "figures", progress=progress)
     paths = write_all(run, out_dir)
     if cfg.escan_dir is not None:
         from plancheck.report.escan import DEFAULT_NAME, write_escan_pdf  # matplotlib: only when there is an eSCAN folder
