@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from matplotlib.figure import Figure
-from matplotlib.image import imread
-
 from plancheck.checks.results import CheckRun
-from plancheck.delivery.figures import A4_LANDSCAPE_IN, write_pdf
 
 DEFAULT_NAME = "{patient_id}.pdf"
 
@@ -22,6 +18,11 @@ def write_escan_pdf(run: CheckRun, escan_dir: Path, name: str = DEFAULT_NAME) ->
     pngs = figure_paths(run)
     if not pngs:
         return None
+    from matplotlib.figure import Figure  # matplotlib only when there are pages to write
+    from matplotlib.image import imread
+
+    from plancheck.delivery.figures import A4_LANDSCAPE_IN, write_pdf
+
     pages = []
     for png in pngs:
         fig = Figure(figsize=A4_LANDSCAPE_IN)
