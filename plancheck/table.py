@@ -8,7 +8,6 @@ unit, source, provenance); control-point data rides beside the rows as
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import math
 from dataclasses import asdict, dataclass, field
@@ -114,9 +113,6 @@ class ParamTable:
     def copy(self) -> "ParamTable":
         return ParamTable(list(self.rows), dict(self.deliveries), dict(self.source_errors), list(self.warnings), list(self.recordings))
 
-    def deepcopy(self) -> "ParamTable":
-        return copy.deepcopy(self)
-
     # ---- queries -------------------------------------------------------
     def select(
         self,
@@ -141,6 +137,10 @@ class ParamTable:
         """The value of one param from one source, or None when absent."""
         rows = self.select(param=param, source=source, beam=beam, scope=scope)
         return rows[0].value if rows else None
+
+    def deliveries_of(self, source: str) -> dict[str, "Delivery"]:
+        """Control points per beam from one source."""
+        return {beam: d for (src, beam), d in self.deliveries.items() if src == source}
 
     @property
     def sources(self) -> list[str]:

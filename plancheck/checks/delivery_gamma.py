@@ -53,7 +53,7 @@ class Pair:
 
 
 def _plan_beams(ctx: CheckContext, source: str) -> dict[str, Delivery]:
-    return {beam: d for (src, beam), d in ctx.table.deliveries.items() if src == source}
+    return ctx.table.deliveries_of(source)
 
 
 def _icom_comparisons(check: RuleCheck, ctx: CheckContext, p: dict[str, Any], refs: dict[str, Delivery]) -> tuple[list[Pair], list[CheckResult]]:

@@ -120,7 +120,7 @@ def treatment_records(table: "ParamTable") -> list[TreatmentRecord]:
 
 def match_in_table(table: "ParamTable", patient_id: str, reference: str, evaluation: str, since: dt.datetime | None = None) -> list[Match]:
     """Every recording of ``evaluation`` (since ``since``) matched to the ``reference`` plan beams and MOSAIQ records."""
-    refs = {beam: d for (src, beam), d in table.deliveries.items() if src == reference}
+    refs = table.deliveries_of(reference)
     beams = [PlanBeam(b, str(table.value("beam_name", source=reference, beam=b, scope="beam") or b), d) for b, d in refs.items()]
     recordings = [rec for src, rec in table.recordings if src == evaluation and (since is None or rec.start >= since)]
     return match_deliveries(recordings, patient_id, beams, treatment_records(table))

@@ -6,7 +6,6 @@ Everything is derived from a fixed reference date, so building twice gives the s
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,8 +113,7 @@ def _weekdays_before(today: dt.datetime, n: int) -> list[dt.datetime]:
 
 def demo_plan(patient: DemoPatient) -> pydicom.Dataset:
     """The RT Plan of a demo patient: a shipped Monaco plan relabelled for the patient."""
-    ds = pydicom.dcmread(PLANS[patient.plan], force=True)
-    ds = copy.deepcopy(ds)
+    ds = pydicom.dcmread(PLANS[patient.plan], force=True)  # a fresh dataset each time: edited in place below
     if patient.plan == "static":
         keep = [b for b in ds.BeamSequence if b.BeamName in STATIC_BEAMS]
         for b in keep:

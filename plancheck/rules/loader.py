@@ -8,7 +8,6 @@ rule file is an error that names file and line; it is never skipped.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable
@@ -213,6 +212,3 @@ class RuleLibrary:
         """Resolve every set (raising RuleError on the first problem)."""
         return [self.get(name) for name in self.names]
 
-
-def with_tolerances(rs: RuleSet, overrides: dict[str, Tolerance]) -> RuleSet:
-    return replace(rs, tolerances={**rs.tolerances, **overrides})
