@@ -1,0 +1,23 @@
+"""Documentation that cannot rot: every command and every check kind is named in the README."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer.main
+
+from plancheck.checks.kinds import KINDS
+from plancheck.cli.main import app
+
+README = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+
+
+def test_every_command_is_in_the_readme() -> None:
+    click_app = typer.main.get_command(app)
+    names = [n for n in click_app.commands if n != "version"]  # type: ignore[attr-defined]
+    missing = [n for n in names if f"plancheck {n}" not in README]
+    assert names and not missing, f"README does not show: {missing}"
+
+
+def test_every_check_kind_is_in_the_readme() -> None:
+    assert all(kind in README for kind in KINDS)
