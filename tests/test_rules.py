@@ -80,3 +80,13 @@ def test_selection_by_match() -> None:
     assert select_rule_set(lib, table_from_plan(VMAT_PLAN), TODAY).name == "photon-vmat"
     assert select_rule_set(lib, table_from_plan(STATIC_PLAN), TODAY).name == "photon-3d"
     assert select_rule_set(lib, table_from_plan(VMAT_PLAN), TODAY, "photon").name == "photon"
+
+
+def test_electron_course_selects_the_electron_rules() -> None:
+    from dataclasses import replace
+
+    table = table_from_plan(STATIC_PLAN)
+    swap = {"modality": "electron", "energy": "9E"}
+    table.rows = [replace(r, value=swap[r.param]) if r.param in swap and r.scope == "beam" else r for r in table.rows]
+    rs = select_rule_set(RuleLibrary(), table, TODAY)
+    assert rs.name == "electron" and "beam.electron_energy" in rs.checks
