@@ -47,16 +47,16 @@ def select_rule_set(library: RuleLibrary, table: ParamTable, today: dt.datetime,
     """The named set, or the most specific set whose ``match:`` holds for this plan."""
     if name:
         return library.get(name)
-    scored: list[tuple[int, RuleSet]] = []
-    for candidate in library.validate():
-        if candidate.match is None:
-            continue
-        scope = CheckContext(table, candidate, Config(), today).scope()
+    def applies(rs: RuleSet) -> bool:
+        """A set applies where its own ``match:`` and every ancestor's hold (photon-3d only for photons)."""
+        own = [library.get(name).match for name in rs.lineage]
+        scope = CheckContext(table, rs, Config(), today).scope()
         try:
-            if candidate.match.evaluate(scope):
-                scored.append((len(candidate.lineage), candidate))
+            return any(m is not None for m in own) and all(m is None or m.evaluate(scope) for m in own)
         except ExprError:
-            continue
+            return False
+
+    scored = [(len(rs.lineage), rs) for rs in library.validate() if rs.match is not None and applies(rs)]
     if not scored:
         return library.get("general")
     depth = max(d for d, _ in scored)
