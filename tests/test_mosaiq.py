@@ -15,7 +15,7 @@ from plancheck.collect import collect
 from plancheck.config import Config
 from plancheck.delivery.model import Delivery
 from plancheck.demo.mosaiq_db import PATIENTS, build_demo_mosaiq
-from plancheck.errors import ConnectionFailed, PatientNotFound, SourceError
+from plancheck.errors import ConnectionFailed, PatientNotFound
 from plancheck.sources.mosaiq import queries
 from plancheck.sources.mosaiq.connect import Mosaiq, ReadOnlyViolation
 from plancheck.sources.mosaiq.reader import read_patient

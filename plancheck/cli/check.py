@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from plancheck.api import check_table
-from plancheck.cli.common import ConfigOption, config_from, reports_errors, setup_logging
+from plancheck.cli.common import ConfigOption, config_from, console, reports_errors, setup_logging
 from plancheck.collect import collect
 from plancheck.report import render_terminal, write_all
 
@@ -78,7 +78,7 @@ def check(
     if fmt == Format.json:
         typer.echo(run.to_json())
     else:
-        console = Console()
-        render_terminal(run, console, verbose=verbose)
-        console.print("reports: " + ", ".join(str(p) for p in paths.values()), highlight=False, soft_wrap=True)
+        screen = console()
+        render_terminal(run, screen, verbose=verbose)
+        screen.print("reports: " + ", ".join(str(p) for p in paths.values()), highlight=False, soft_wrap=True)
     raise typer.Exit(run.exit_code)

@@ -34,6 +34,15 @@ def reports_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+PIPE_WIDTH = 110  # reports are laid out for 100+ columns; a pipe or log file has no width of its own
+
+
+def console() -> Console:
+    """Standard output: the terminal's width, or a fixed report width when piped to a file."""
+    c = Console()
+    return c if c.is_terminal else Console(width=PIPE_WIDTH)
+
+
 def config_from(path: Path | None, mosaiq_url: str | None = None) -> Config:
     from dataclasses import replace
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from plancheck.cli.common import ConfigOption, config_from, reports_errors
+from plancheck.cli.common import ConfigOption, config_from, console, reports_errors
 from plancheck.collect import collect
 from plancheck.delivery.matching import match_in_table
 
@@ -33,7 +32,7 @@ def deliveries(
     """
     table = collect(patient_id, plan, config_from(config))
     matches = match_in_table(table, patient_id, reference, "icom")
-    out = Console()
+    out = console()
     grid = Table("delivered", "field", "machine", "MU", "match", "plan beam", "MOSAIQ record", "notes", title=f"deliveries of {escape(patient_id)}", title_justify="left")
     grid.columns[0].no_wrap = True
     for m in matches:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from plancheck.cli.common import reports_errors
+from plancheck.cli.common import console, reports_errors
 from plancheck.report import render_terminal, write_all
 
 
@@ -29,8 +28,8 @@ def demo(
     from plancheck.demo.clinic import build_clinic, check_patient  # pydicom, pymedphys: only for the demo
     from plancheck.demo.mosaiq_db import PATIENTS
 
-    console = Console()
-    console.print(f"building the demo clinic in {out} ...", highlight=False)
+    screen = console()
+    screen.print(f"building the demo clinic in {out} ...", highlight=False)
     clinic, config = build_clinic(out)
     clean, errors = PATIENTS[0], PATIENTS[1]
     outcomes = [check_patient(clean, config, ("initial", "weekly")), check_patient(errors, config, ("initial", "weekly"))]
@@ -38,8 +37,8 @@ def demo(
         for run in outcome.runs:
             write_all(run, config.output_dir)
         if not quiet:
-            render_terminal(outcome.runs[0], console)
-            console.rule()
+            render_terminal(outcome.runs[0], screen)
+            screen.rule()
     summary = Table("patient", "what it is", "result", title="plancheck demo", title_justify="left")
     good = outcomes[0]
     summary.add_row(clean.patient_id, clean.purpose, "[green]all automatic checks pass[/]" if good.ok else "[red]a check failed on the clean patient[/]")
@@ -48,8 +47,8 @@ def demo(
         checks = caught[error.id]
         summary.add_row(errors.patient_id, f"planted: {error.description} ({error.kind})",
                         f"[green]caught by {', '.join(checks)}[/]" if checks else "[red]NOT caught[/]")
-    console.print(summary)
-    console.print(
+    screen.print(summary)
+    screen.print(
         f"reports in {escape(str(config.output_dir))}; the clinic's config: {escape(str(config.path))}\n"
         f"next: plancheck check {errors.patient_id} --kind weekly --config {escape(str(config.path))}\n"
         f"      plancheck simulate auto {clean.patient_id} --config {escape(str(config.path))}",

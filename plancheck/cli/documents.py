@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from plancheck.cli.common import ConfigOption, config_from, reports_errors
+from plancheck.cli.common import ConfigOption, config_from, console, reports_errors
 from plancheck.sources import Request
 from plancheck.sources.pdfplan.documents import default_finders
 from plancheck.sources.pdfplan.template import load_templates, template_dirs
@@ -37,6 +36,7 @@ def documents(patient_id: str = typer.Argument(..., help="Patient ID (MOSAIQ IDA
         approved += f" {ref.approved_at[:10]}" if ref.approved_at else ""
         grid.add_row(ref.kind, escape(ref.title), "" if ref.version is None else str(ref.version), approved,
                      "[bold]newest[/]" if ref.newest else "older", escape(ref.path.name), escape(ref.origin or ref.problem))
-    Console().print(grid)
+    out = console()
+    out.print(grid)
     for folder in sorted({str(ref.path.parent) for ref in refs}):
-        Console().print(f"files in {escape(folder)}", highlight=False)
+        out.print(f"files in {escape(folder)}", highlight=False)

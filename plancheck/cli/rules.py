@@ -5,18 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from plancheck.api import rule_library
 from plancheck.checks.kinds import KINDS
-from plancheck.cli.common import ConfigOption, config_from, reports_errors
+from plancheck.cli.common import ConfigOption, config_from, console, reports_errors
 from plancheck.rules.loader import RuleLibrary
 from plancheck.vocabulary import VOCABULARY
 
 app = typer.Typer(help="Rule sets: which checks run for which treatment type.\n\nExample: plancheck rules show photon-vmat", no_args_is_help=True)
-out = Console()
+out = console()
 
 
 @app.command("list")

@@ -14,7 +14,7 @@ from rich.progress import Progress
 from plancheck.api import rule_library
 from plancheck.checks.engine import select_rule_set
 from plancheck.cli.check import Format, Kind, parse_today
-from plancheck.cli.common import ConfigOption, config_from, reports_errors
+from plancheck.cli.common import ConfigOption, config_from, console, reports_errors
 from plancheck.collect import collect
 from plancheck.report.matrix import render_matrix_terminal, write_matrix_html
 from plancheck.simulate.auto import run_matrix
@@ -31,7 +31,7 @@ app = typer.Typer(
     ),
     no_args_is_help=True,
 )
-out = Console()
+out = console()
 
 
 @app.command()

@@ -18,7 +18,7 @@ from plancheck.api import check_table
 from plancheck.checks.results import CheckRun, Status
 from plancheck.collect import collect
 from plancheck.config import Config, load_config
-from plancheck.demo.mosaiq_db import DEMO_TODAY, PATIENTS, DemoClinic, DemoPatient, build_demo_mosaiq
+from plancheck.demo.mosaiq_db import DEMO_TODAY, DemoClinic, DemoPatient, build_demo_mosaiq
 from plancheck.sources.icom.recording import record_through_listener
 from plancheck.sources.monaco.fromdicom import focaldata_from_rtplan
 from plancheck.sources.pdfplan.writer import write_plan_pdf
