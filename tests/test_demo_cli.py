@@ -61,6 +61,10 @@ def test_check_exit_codes(clinic) -> None:
     assert unknown.exit_code == 2 and "424242" in unknown.output and "Traceback" not in unknown.output
     missing_config = invoke("check", "015112", "--config", str(folder / "nope.toml"))
     assert missing_config.exit_code == 2 and "nope.toml" in missing_config.output
+    bad_toml = folder / "bad.toml"
+    bad_toml.write_text("[mosaiq]\nurl = sqlite:///x.db\n")  # unquoted value
+    bad = invoke("check", "015112", "--config", str(bad_toml))
+    assert bad.exit_code == 2 and "bad.toml" in bad.output and "TOML" in bad.output
     unreachable = invoke("check", "015112", "--mosaiq-url", "sqlite:////no/such/mosaiq.db")
     assert unreachable.exit_code == 2 and "not found" in unreachable.output
 
