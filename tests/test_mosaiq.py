@@ -130,3 +130,17 @@ def test_demo_database_is_deterministic(tmp_path: Path) -> None:
     assert dump(a) == dump(b)
     assert a.rt_plans["015112"].read_bytes() == b.rt_plans["015112"].read_bytes()
     assert {p.patient_id for p in PATIENTS} == {"015112", "00017R", "020304", "030405"}
+
+
+def test_static_field_kept_as_one_point_reads_as_two(clinic, tmp_path: Path) -> None:
+    """Real MOSAIQ may store a static field as one TxFieldPoint; it must still agree with the RT Plan."""
+    db_path = tmp_path / "one_point.db"
+    db_path.write_bytes(clinic.database.read_bytes())
+    with create_engine(f"sqlite:///{db_path}").begin() as conn:
+        conn.execute(text("DELETE FROM TxFieldPoint WHERE Point = 1 AND FLD_ID IN (SELECT FLD_ID FROM TxField WHERE Pat_ID1 = 10004)"))
+    reading = read_patient(Mosaiq(f"sqlite:///{db_path}"), "030405", None)
+    rows = {(r.beam, r.param): r.value for r in reading.rows}
+    assert rows[("AP", "control_points")] == 2
+    theirs = Delivery.from_dicom(clinic.rt_plans["030405"], "AP")
+    assert np.allclose(reading.deliveries["AP"].mu, theirs.mu, atol=0.01)
+    assert np.allclose(reading.deliveries["AP"].mlc, np.round(theirs.mlc, 1), atol=1e-6)

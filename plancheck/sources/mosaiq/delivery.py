@@ -27,10 +27,19 @@ def encode_leaves(positions_mm: Any) -> bytes:
     return np.round(np.asarray(positions_mm, dtype=float) * 10.0).astype("<i2").tobytes()
 
 
+def as_control_points(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """MOSAIQ may keep a static field as one TxFieldPoint; DICOM and pymedphys see two
+    (meterset weight 0 and 1, same shape). Normalise to the two."""
+    if len(points) != 1:
+        return points
+    return [{**points[0], "Index": 0.0}, {**points[0], "Index": 1.0, "Point": points[0]["Point"] + 1}]
+
+
 def delivery_from_points(meterset: float, points: list[dict[str, Any]], where: str) -> Delivery:
     """One field's TxFieldPoint rows (ordered by Point) to a Delivery."""
     if not points:
         raise SourceError("field has no control points (TxFieldPoint)", where=where)
+    points = as_control_points(points)
     index = np.array([float(p["Index"]) for p in points])
     if index[-1] <= 0:
         raise SourceError("control points have no meterset weight (Index)", where=where)

@@ -10,7 +10,7 @@ from plancheck.errors import PatientNotFound, SourceError
 from plancheck.sources import Reading, Request
 from plancheck.sources.mosaiq import queries
 from plancheck.sources.mosaiq.connect import Mosaiq, open_mosaiq
-from plancheck.sources.mosaiq.delivery import delivery_from_points
+from plancheck.sources.mosaiq.delivery import as_control_points, delivery_from_points
 from plancheck.sources.normalise import angle_iec, energy, gantry_direction, modality, person_name, text
 from plancheck.table import Param, iso
 
@@ -147,7 +147,7 @@ def _field_rows(f: dict[str, Any], label: str, points: list[dict[str, Any]], rea
     first, last = points[0], points[-1]
     pw = f"TxFieldPoint FLD_ID={f['FLD_ID']} Point={first['Point']}"
     rows += [
-        _p("beam", label, "control_points", len(points), "", where),
+        _p("beam", label, "control_points", len(as_control_points(points)), "", where),
         _p("beam", label, "gantry_start", angle_iec(first["Gantry_Ang"]), "deg", pw),
         _p("beam", label, "gantry_stop", angle_iec(last["Gantry_Ang"]), "deg", f"TxFieldPoint FLD_ID={f['FLD_ID']} Point={last['Point']}"),
         _p("beam", label, "gantry_direction", gantry_direction(first["Gantry_Ang"], last["Gantry_Ang"], GANTRY_DIR.get(first["Gantry_Dir_Enum"])), "", pw),
