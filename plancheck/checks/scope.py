@@ -110,8 +110,10 @@ class TableScope:
 
     def _all_beam_values(self, name: str, source: str | None) -> list[Any]:
         """The param for every beam that has it, set-up fields included."""
-        rows = self.table.select(param=name, scope="beam", source=source)
-        values = [_typed(first_by_priority([r for r in rows if r.beam == b])) for b in dict.fromkeys(r.beam for r in rows)]
+        by_beam: dict[str, list[Param]] = {}
+        for r in self.table.select(param=name, scope="beam", source=source):
+            by_beam.setdefault(r.beam, []).append(r)
+        values = [_typed(min(rows, key=lambda r: PRIORITY.index(r.source))) for rows in by_beam.values()]
         if not values:
             raise MissingValue(name, "for any beam")
         return values

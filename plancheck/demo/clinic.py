@@ -76,7 +76,7 @@ def write_reports(clinic: DemoClinic, folder: Path) -> None:
         rows, _, _ = rows_from_dataset(load(rt_plan), str(rt_plan))
         signed = (DEMO_TODAY - dt.timedelta(days=11)).isoformat()  # as MOSAIQ's document rows say
         write_plan_pdf("monaco", rows, folder / f"{patient_id}_plan.pdf", overrides={"plan_approved": True, "plan_approved_date": signed})
-        planted = {(RADCALC_ERROR[1], "mu_diff_percent"): RADCALC_ERROR[2]} if patient_id == RADCALC_ERROR[0] else {}
+        planted: dict[str | tuple[str, str], float] = {(RADCALC_ERROR[1], "mu_diff_percent"): RADCALC_ERROR[2]} if patient_id == RADCALC_ERROR[0] else {}
         write_plan_pdf("radcalc", rows, folder / f"{patient_id}_radcalc.pdf", overrides=planted)
         if patient_id == "015112":  # voided in MOSAIQ: must never be read
             first_beam = next(r.beam for r in rows if r.scope == "beam")

@@ -103,7 +103,8 @@ class DemoClinic:
 
 
 def _weekdays_before(today: dt.datetime, n: int) -> list[dt.datetime]:
-    days, d = [], today.replace(hour=9, minute=0) - dt.timedelta(days=1)
+    days: list[dt.datetime] = []
+    d = today.replace(hour=9, minute=0) - dt.timedelta(days=1)
     while len(days) < n:
         if d.weekday() < 5:
             days.append(d)

@@ -172,15 +172,15 @@ def _eval(node: ast.AST, scope: Scope) -> Any:
                 if result:
                     return result
             return result
-        case ast.UnaryOp(op=op, operand=operand):
-            return _UNARY[type(op)](_eval(operand, scope))
-        case ast.BinOp(left=left, op=op, right=right):
-            return _BINOPS[type(op)](_eval(left, scope), _eval(right, scope))
+        case ast.UnaryOp(op=unary, operand=operand):
+            return _UNARY[type(unary)](_eval(operand, scope))
+        case ast.BinOp(left=left, op=binary, right=right):
+            return _BINOPS[type(binary)](_eval(left, scope), _eval(right, scope))
         case ast.Compare(left=left, ops=ops, comparators=comparators):
             current = _eval(left, scope)
-            for op, comp in zip(ops, comparators):
+            for cmp, comp in zip(ops, comparators):
                 other = _eval(comp, scope)
-                if not _compare(op, current, other):
+                if not _compare(cmp, current, other):
                     return False
                 current = other
             return True

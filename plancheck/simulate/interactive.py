@@ -86,8 +86,9 @@ def compare_runs(before: CheckRun, after: CheckRun) -> list[Change]:
     changes = []
     for k in list(dict.fromkeys([*old, *new])):
         a, b = old.get(k), new.get(k)
-        if (a.status if a else None) != (b.status if b else None):
-            changes.append(Change(k[0], k[1], a.status if a else None, b.status if b else None, (b or a).message if (b or a) else ""))
+        shown = b or a
+        if shown is not None and (a.status if a else None) != (b.status if b else None):
+            changes.append(Change(k[0], k[1], a.status if a else None, b.status if b else None, shown.message))
     return changes
 
 
