@@ -21,3 +21,14 @@ def test_every_command_is_in_the_readme() -> None:
 
 def test_every_check_kind_is_in_the_readme() -> None:
     assert all(kind in README for kind in KINDS)
+
+
+def test_readme_python_api_example_runs(tmp_path, monkeypatch) -> None:
+    from plancheck.demo.clinic import build_clinic
+
+    build_clinic(tmp_path / "plancheck-demo")
+    monkeypatch.chdir(tmp_path)
+    code = README.split("## Python API")[1].split("```python")[1].split("```")[0]
+    namespace: dict = {}
+    exec(compile(code, "README.md (Python API)", "exec"), namespace)  # noqa: S102 - the README's own example
+    assert namespace["run"].patient_id == "015112" and len(namespace["d"]) == len(namespace["m"]) == 32
