@@ -169,3 +169,17 @@ def test_documents_come_from_mosaiq_and_the_void_version_is_never_read(clinic) -
     pdf_mu = {r.beam: r.value for r in table.select(source="plan_pdf", param="mu")}
     assert pdf_mu and 150.0 not in pdf_mu.values()  # the voided v1 report carries 150 MU
     assert all(r.value is True for r in table.select(param="document_newest"))
+
+
+def test_a_source_that_breaks_unexpectedly_does_not_stop_the_others(clinic, monkeypatch) -> None:
+    from plancheck import collect as collect_module
+
+    real = collect_module.readers()
+
+    def broken(request):
+        raise KeyError("ControlPointSequence")
+
+    monkeypatch.setattr(collect_module, "readers", lambda: {**real, "rtplan": broken})
+    _, config = clinic
+    table = collect_module.collect("015112", None, config)
+    assert "KeyError" in table.source_errors["rtplan"] and "mosaiq" in table.sources and "plan_pdf" in table.sources
