@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from plancheck.api import check_table
-from plancheck.collect import collect
+from plancheck.collector import collect
 from plancheck.demo.clinic import build_clinic
 from plancheck.demo.mosaiq_db import DEMO_TODAY
 from plancheck.sources.mosaiq import queries

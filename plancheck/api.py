@@ -9,7 +9,7 @@ from typing import Callable
 from plancheck.checks.engine import run_checks, select_rule_set
 from plancheck.checks.kinds import KINDS
 from plancheck.checks.results import CheckRun
-from plancheck.collect import collect as _collect
+from plancheck.collector import collect as _collect
 from plancheck.config import Config, load_config
 from plancheck.rules.loader import RuleLibrary
 from plancheck.rules.model import CHECK_KINDS

@@ -15,7 +15,7 @@ from plancheck.simulate.auto import run_matrix
 from plancheck.simulate.catalogue import load_catalogue
 from plancheck.api import rule_library
 from plancheck.checks.engine import select_rule_set
-from plancheck.collect import collect
+from plancheck.collector import collect
 from plancheck.demo.mosaiq_db import DEMO_TODAY
 
 runner = CliRunner()
@@ -174,7 +174,7 @@ def test_documents_come_from_mosaiq_and_the_void_version_is_never_read(clinic) -
 def test_a_source_that_breaks_unexpectedly_does_not_stop_the_others(clinic, monkeypatch) -> None:
     import importlib
 
-    collect_module = importlib.import_module("plancheck.collect")  # the module, not the API function of that name
+    collect_module = importlib.import_module("plancheck.collector")  # the module, not the API function of that name
 
     real = collect_module.readers()
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.dialects import mssql
 
-from plancheck.collect import collect
+from plancheck.collector import collect
 from plancheck.config import Config
 from plancheck.delivery.model import Delivery
 from plancheck.demo.mosaiq_db import PATIENTS, build_demo_mosaiq

@@ -9,7 +9,7 @@ from rich.markup import escape
 
 from plancheck import __version__
 from plancheck.cli.common import ConfigOption, config_from, console, reports_errors
-from plancheck.collect import collect
+from plancheck.collector import collect
 from plancheck.simulate.baseline import compare_baseline, save_baseline
 
 app = typer.Typer(help="Readout baselines: catch readout changes after an upgrade.\n\nExample: plancheck baseline save 015112 --dir baselines/", no_args_is_help=True)

@@ -12,7 +12,7 @@ from rich.progress import Progress
 
 from plancheck.api import check_table
 from plancheck.cli.common import ConfigOption, config_from, console, reports_errors, setup_logging
-from plancheck.collect import collect
+from plancheck.collector import collect
 from plancheck.report import render_terminal, write_all
 
 

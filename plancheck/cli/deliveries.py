@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from plancheck.cli.common import ConfigOption, config_from, console, reports_errors
-from plancheck.collect import collect
+from plancheck.collector import collect
 from plancheck.delivery.matching import match_in_table
 
 STYLE = {"matched": "green", "unmatched": "red", "ambiguous": "yellow"}

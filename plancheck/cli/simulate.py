@@ -15,7 +15,7 @@ from plancheck.api import rule_library
 from plancheck.checks.engine import select_rule_set
 from plancheck.cli.check import Format, Kind, parse_today
 from plancheck.cli.common import ConfigOption, config_from, console, reports_errors
-from plancheck.collect import collect
+from plancheck.collector import collect
 from plancheck.report.matrix import render_matrix_terminal, write_matrix_html
 from plancheck.simulate.auto import run_matrix
 from plancheck.simulate.catalogue import load_catalogue

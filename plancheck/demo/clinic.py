@@ -16,7 +16,7 @@ import pydicom
 
 from plancheck.api import check_table
 from plancheck.checks.results import CheckRun, Status
-from plancheck.collect import collect
+from plancheck.collector import collect
 from plancheck.config import Config, load_config
 from plancheck.demo.mosaiq_db import DEMO_TODAY, DemoClinic, DemoPatient, build_demo_mosaiq
 from plancheck.sources.icom.recording import record_through_listener

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from plancheck.api import check_table
 from plancheck.checks.results import CheckResult, CheckRun, Status
-from plancheck.collect import collect
+from plancheck.collector import collect
 from plancheck.config import Config, load_config
 from plancheck.errors import PlancheckError
 from plancheck.simulate.tablefiles import read_table, write_table
