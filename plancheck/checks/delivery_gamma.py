@@ -52,10 +52,6 @@ class Pair:
     notes: list[str] = field(default_factory=list)
 
 
-def _plan_beams(ctx: CheckContext, source: str) -> dict[str, Delivery]:
-    return ctx.table.deliveries_of(source)
-
-
 def _icom_comparisons(check: RuleCheck, ctx: CheckContext, p: dict[str, Any], refs: dict[str, Delivery]) -> tuple[list[Pair], list[CheckResult]]:
     since = None
     if p["since_last_check"] and ctx.table.select(param="last_check_date"):
@@ -99,13 +95,13 @@ def _compare(ctx: CheckContext, c: Pair, p: dict[str, Any]) -> Comparison:
 
 def run_gamma_check(check: RuleCheck, ctx: CheckContext) -> list[CheckResult]:
     p = {**DEFAULTS, **check.params}
-    refs = _plan_beams(ctx, p["reference"])
+    refs = ctx.table.deliveries_of(p["reference"])
     if not refs:
         return [CheckResult(check.id, check.name, "explicit", Status.NOT_APPLICABLE, f"no {p['reference']} control points to compare against")]
     if any(source == p["evaluation"] for source, _ in ctx.table.recordings):
         comparisons, results = _icom_comparisons(check, ctx, p, refs)
     else:
-        evals = _plan_beams(ctx, p["evaluation"])
+        evals = ctx.table.deliveries_of(p["evaluation"])
         comparisons = [Pair(b, p["evaluation"], refs[b], evals[b]) for b in refs if b in evals]
         results = [] if comparisons else [CheckResult(check.id, check.name, "explicit", Status.NOT_APPLICABLE, f"no {p['evaluation']} control points for the plan's beams")]
     criteria = f"{'local' if p['local'] else 'global'} {p['dose_percent']:g} %/{p['distance_mm']:g} mm, cutoff {p['lower_cutoff_percent']:g} %, max gamma {p['max_gamma']:g}"

@@ -16,7 +16,7 @@ from typing import Any
 from plancheck.checks.context import CheckContext
 from plancheck.checks.kinds import KINDS
 from plancheck.checks.results import CheckResult, Status, worst
-from plancheck.checks.scope import PRIORITY, TableScope, treatment_beams
+from plancheck.checks.scope import PRIORITY, TableScope, plan_beams, treatment_beams
 from plancheck.rules.expr import ExprError, MissingValue
 from plancheck.rules.model import ManualItem, RuleCheck
 
@@ -44,8 +44,7 @@ def _entities(check: RuleCheck, ctx: CheckContext) -> list[tuple[str, str, str]]
         case "treatment_beam":
             return [(b, "", "") for b in treatment_beams(table)]
         case "beam":
-            beams = next((table.beams(s) for s in ("mosaiq", "plan_pdf", "rtplan", "monaco_tel") if table.beams(s)), [])
-            return [(b, "", "") for b in beams]
+            return [(b, "", "") for b in plan_beams(table)[1]]
         case "document":  # every report read (plan PDF, second check): each a document of its own
             return [("", i, "document") for i in table.items("document")]
         case scope:

@@ -35,13 +35,19 @@ def first_by_priority(rows: list[Param]) -> Param | None:
     return ranked[0] if ranked else None
 
 
-def treatment_beams(table: ParamTable) -> list[str]:
-    """Treatment (not set-up) beam labels of the first plan source that lists beams."""
+def plan_beams(table: ParamTable) -> tuple[str, list[str]]:
+    """(source, beam labels) of the first plan source that lists beams, set-up fields included."""
     for source in PLAN_SOURCES:
         beams = table.beams(source)
         if beams:
-            return [b for b in beams if table.value("setup_field", source=source, beam=b, scope="beam") is not True]
-    return []
+            return source, beams
+    return "", []
+
+
+def treatment_beams(table: ParamTable) -> list[str]:
+    """Treatment (not set-up) beam labels of the first plan source that lists beams."""
+    source, beams = plan_beams(table)
+    return [b for b in beams if table.value("setup_field", source=source, beam=b, scope="beam") is not True]
 
 
 @dataclass

@@ -8,13 +8,22 @@ message when it cannot read; the collector records that and goes on.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from plancheck.errors import SourceError
 from plancheck.table import Param
 
 if TYPE_CHECKING:
     from plancheck.config import Config
     from plancheck.delivery.model import Delivery
+
+
+def configured_folder(folder: Path | None, what: str, key: str, fix: str = "") -> Path | None:
+    """The source's folder from plancheck.toml: None when not configured, SourceError when missing."""
+    if folder is not None and not folder.is_dir():
+        raise SourceError(f"{what} folder not found", where=str(folder), fix=f"set [folders] {key} in plancheck.toml{fix}")
+    return folder
 
 
 @dataclass

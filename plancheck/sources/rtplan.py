@@ -11,7 +11,7 @@ from pydicom.errors import InvalidDicomError
 
 from plancheck.delivery.model import Delivery
 from plancheck.errors import SourceError
-from plancheck.sources import Reading, Request
+from plancheck.sources import Reading, Request, configured_folder
 from plancheck.sources.normalise import angle_iec, energy, gantry_direction, modality
 from plancheck.table import Param
 
@@ -48,11 +48,9 @@ def find_plans(folder: Path, patient_id: str) -> Iterator[tuple[Path, pydicom.Da
 
 
 def read(request: Request) -> Reading | None:
-    folder = request.config.dicom_dir
+    folder = configured_folder(request.config.dicom_dir, "DICOM", "dicom")
     if folder is None:
         return None
-    if not folder.is_dir():
-        raise SourceError("DICOM folder not found", where=str(folder), fix="set [folders] dicom in plancheck.toml")
     reading = Reading()
     plans: list[tuple[Path, pydicom.Dataset]] = []
     for path, ds in find_plans(folder, request.patient_id):

@@ -28,7 +28,7 @@ import numpy as np
 
 from plancheck.delivery.model import Delivery
 from plancheck.errors import SourceError
-from plancheck.sources import Reading, Request
+from plancheck.sources import Reading, Request, configured_folder
 from plancheck.sources.normalise import angle_iec
 from plancheck.table import Param
 
@@ -186,11 +186,9 @@ def find_trf_files(root: Path, patient_id: str) -> list[Path]:
 
 def read(request: Request) -> Reading | None:
     """Beam rows from the newest TRF of each beam; a delivery row for every TRF."""
-    root = request.config.trf_dir
+    root = configured_folder(request.config.trf_dir, "TRF", "trf")
     if root is None:
         return None
-    if not root.is_dir():
-        raise SourceError("TRF folder not found", where=str(root), fix="set [folders] trf in plancheck.toml")
     reading = Reading()
     paths = find_trf_files(root, request.patient_id)
     if not paths:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from plancheck.errors import SourceError
-from plancheck.sources import Reading, Request
+from plancheck.sources import Reading, Request, configured_folder
 from plancheck.sources.icom.deliveries import GAP_S, DeliveredBeam, delivered_beam, split_records
 from plancheck.sources.icom.reader import read_icom
 from plancheck.sources.normalise import angle_iec, energy, modality
@@ -83,11 +83,9 @@ def _rises(run: list[Any]) -> bool:
 
 
 def read(request: Request) -> Reading | None:
-    folder = request.config.icom_dir
+    folder = configured_folder(request.config.icom_dir, "iCOM", "icom", fix=" to the listener's --dir")
     if folder is None:
         return None
-    if not folder.is_dir():
-        raise SourceError("iCOM folder not found", where=str(folder), fix="set [folders] icom in plancheck.toml to the listener's --dir")
     beams, warnings = delivered_beams(folder, request.patient_id)
     reading = Reading(warnings=warnings, recordings=list(beams))
     if not beams:

@@ -17,7 +17,7 @@ from typing import Any
 
 from plancheck.delivery.model import Delivery
 from plancheck.errors import SourceError
-from plancheck.sources import Reading, Request
+from plancheck.sources import Reading, Request, configured_folder
 from plancheck.sources.monaco.focaldata import MonacoPlan, find_plans, patient_id_of, patient_name
 from plancheck.sources.monaco.telfile import TelBeam, TelFile, read_tel
 from plancheck.sources.normalise import angle_iec, energy
@@ -29,11 +29,9 @@ log = logging.getLogger(__name__)
 
 def read(request: Request) -> Reading | None:
     """Rows and deliveries of the requested (or newest) Monaco plan of the patient."""
-    root = request.config.monaco_dir
+    root = configured_folder(request.config.monaco_dir, "Monaco FocalData", "monaco")
     if root is None:
         return None
-    if not root.is_dir():
-        raise SourceError("Monaco FocalData folder not found", where=str(root), fix="set [folders] monaco in plancheck.toml")
     reading = Reading()
     plans = find_plans(root, request.patient_id)
     if not plans:
