@@ -10,8 +10,8 @@ from rich.table import Table
 
 from plancheck.api import rule_library
 from plancheck.checks.kinds import KINDS
-from plancheck.cli.common import ConfigOption, config_from, console, reports_errors
-from plancheck.rules.loader import RuleLibrary
+from plancheck.cli.common import ConfigOption, config_from, console, err, reports_errors
+from plancheck.rules.loader import RuleLibrary, RuleProblems
 from plancheck.vocabulary import VOCABULARY
 
 app = typer.Typer(help="Rule sets: which checks run for which treatment type.\n\nExample: plancheck rules show photon-vmat", no_args_is_help=True)
@@ -55,9 +55,15 @@ def show(name: str = typer.Argument(..., help="Rule set name, e.g. photon-vmat."
 @app.command()
 @reports_errors
 def validate(folders: list[Path] = typer.Argument(None, help="Clinic rule folders (default: those in plancheck.toml)."), config: Path = ConfigOption) -> None:
-    """Check rule files: a bad file is reported with its file, line and what is wrong (exit 2)."""
+    """Check rule files: every problem is reported with its file, line and what is wrong (exit 2)."""
     dirs = folders or list(config_from(config).rule_dirs)
-    sets = RuleLibrary(dirs, registered=KINDS).validate()
+    try:
+        sets = RuleLibrary(dirs, registered=KINDS, strict=False).validate()
+    except RuleProblems as exc:
+        for problem in exc.problems:
+            err.print(f"[bold red]error:[/] {escape(problem.message)}", highlight=False, soft_wrap=True)
+        err.print(f"{len(exc.problems)} problem(s) in the rule files; nothing was changed", highlight=False)
+        raise typer.Exit(2) from None
     out.print(f"[green]ok[/]: {len(sets)} rule sets valid ({', '.join(rs.name for rs in sets)})")
 
 

@@ -57,6 +57,7 @@ class RuleSet:
     vars: dict[str, Any] = field(default_factory=dict)
     lineage: tuple[str, ...] = ()  # this set first, then its ancestors
     files: tuple[str, ...] = ()
+    match_origin: str = ""  # file:line of the `match:` in force
 
     def checks_for(self, kind: str) -> list[RuleCheck]:
         return [c for c in self.checks.values() if kind in c.kinds]
