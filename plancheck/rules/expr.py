@@ -88,7 +88,7 @@ PURE_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "days_between": lambda a, b: (_to_date(b) - _to_date(a)).total_seconds() / 86400.0,
     "percent_diff": lambda a, b: 100.0 * (float(a) - float(b)) / float(b),
 }
-SCOPE_FUNCTIONS = ("present", "value", "same", "any_beam", "all_beams", "count", "today", "days_since", "has_source")
+SCOPE_FUNCTIONS = ("present", "value", "same", "any_beam", "all_beams", "beams_with", "count", "today", "days_since", "has_source")
 FUNCTIONS = tuple(PURE_FUNCTIONS) + SCOPE_FUNCTIONS
 
 

@@ -9,6 +9,7 @@ from plancheck.rules.expr import Expression
 
 CHECK_KINDS = ("initial", "weekly", "final")
 FOR_EACH = ("beam", "treatment_beam", "delivery", "task", "document")
+BEAM_EACH = ("beam", "treatment_beam")  # per-beam checks: in a composite, each runs on its own modality's beams
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,14 @@ class ManualItem:
     origin: str = ""
 
 
+@dataclass(frozen=True)
+class RulePart:
+    """The rule set that checks the beams of some modalities, within a composite."""
+
+    modalities: frozenset[str]
+    rule_set: RuleSet
+
+
 @dataclass
 class RuleSet:
     """A resolved rule set: its own declarations merged over those of its parents."""
@@ -58,6 +67,9 @@ class RuleSet:
     lineage: tuple[str, ...] = ()  # this set first, then its ancestors
     files: tuple[str, ...] = ()
     match_origin: str = ""  # file:line of the `match:` in force
+    # a composite (a plan with beams of several modalities): plan-level checks above, per-beam checks per part
+    parts: tuple[RulePart, ...] = ()
+    unsupported: tuple[str, ...] = ()  # modalities of this plan no rule set fits
 
     def checks_for(self, kind: str) -> list[RuleCheck]:
         return [c for c in self.checks.values() if kind in c.kinds]

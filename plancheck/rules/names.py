@@ -26,12 +26,12 @@ BUILTIN_NAMES = ("beam", "item", "true", "false", "none")
 ARITY: dict[str, tuple[int, int | None]] = {
     "abs": (1, 1), "min": (1, None), "max": (1, None), "round": (1, 2), "len": (1, 1), "lower": (1, 1), "upper": (1, 1),
     "matches": (2, 2), "date": (1, 1), "days_between": (2, 2), "percent_diff": (2, 2), "present": (1, 2), "value": (1, 2),
-    "same": (1, 2), "any_beam": (2, 2), "all_beams": (2, 2), "count": (3, 3), "today": (0, 0), "days_since": (1, 1), "has_source": (1, 1),
+    "same": (1, 2), "any_beam": (2, 2), "beams_with": (1, 1), "all_beams": (2, 2), "count": (3, 3), "today": (0, 0), "days_since": (1, 1), "has_source": (1, 1),
 }
 # which literal arguments name what: function -> {argument index: "param" | "source" | "scope" | "pattern"}
 LITERAL_ARGS: dict[str, dict[int, str]] = {
     "present": {0: "param", 1: "source"}, "value": {0: "param", 1: "source"}, "same": {0: "param", 1: "source"},
-    "any_beam": {0: "param"}, "all_beams": {0: "param"}, "count": {0: "scope", 1: "param"}, "has_source": {0: "source"},
+    "any_beam": {0: "param"}, "all_beams": {0: "param"}, "beams_with": {0: "param"}, "count": {0: "scope", 1: "param"}, "has_source": {0: "source"},
     "matches": {1: "pattern"},
 }
 assert set(ARITY) == set(FUNCTIONS), "every function needs its arity"
