@@ -34,6 +34,7 @@ class RuleCheck:
     params: dict[str, Any] = field(default_factory=dict)  # `with:` for registered kinds
     reference: str = ""  # TG-275 / MPPG item or clinic reference
     origin: str = ""  # file:line where it was declared
+    origins: dict[str, str] = field(default_factory=dict)  # file:line of each key (expect, when, message, ...)
 
 
 @dataclass(frozen=True)

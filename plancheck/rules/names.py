@@ -94,8 +94,9 @@ def check_names(rs: RuleSet, match_where: str, problems: Problems) -> None:
     """Every name used by a resolved set's checks, messages and match exists."""
     check_expression(rs.match, f"rule set {rs.name} match", match_where, rs.vars, problems)
     for check in rs.checks.values():
-        check_expression(check.expect, f"check {check.id} expect", check.origin, rs.vars, problems)
-        check_expression(check.when, f"check {check.id} when", check.origin, rs.vars, problems)
+        where = {key: check.origins.get(key, check.origin) for key in ("expect", "when", "message")}
+        check_expression(check.expect, f"check {check.id} expect", where["expect"], rs.vars, problems)
+        check_expression(check.when, f"check {check.id} when", where["when"], rs.vars, problems)
         placeholders = set(PLACEHOLDER.findall(check.message))
         for problem in unknown_names(placeholders, rs.vars):
-            problems.add(f"check {check.id} message {{placeholder}}: {problem}", check.origin)
+            problems.add(f"check {check.id} message {{placeholder}}: {problem}", where["message"])

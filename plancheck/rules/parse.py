@@ -151,6 +151,7 @@ def parse_check(node: Any, path: Path, line: int, kinds: Mapping[str, Mapping[st
         params=with_params(node.get("with"), ctype, kinds, path, node.line_of("with"), f"check {cid}", problems),
         reference=str(node.get("reference", "")),
         origin=at(path, node.line),
+        origins={str(k): at(path, node.line_of(k)) for k in node},
     )
 
 

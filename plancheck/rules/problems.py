@@ -44,7 +44,13 @@ class Problems:
 
     def raise_if_any(self) -> None:
         if self.items:
-            raise RuleProblems(self.items)
+            raise RuleProblems(sorted(self.items, key=_file_order))
+
+
+def _file_order(error: RuleError) -> tuple[str, int]:
+    """File, then line: a person reads the problems top to bottom."""
+    path, _, line = error.where.rpartition(":")
+    return (path, int(line)) if line.isdigit() else (error.where, 0)
 
 
 def did_you_mean(word: str, known: Iterable[str]) -> str:
