@@ -165,12 +165,12 @@ def load_catalogue(path: Path | None = None, known_checks: Collection[str] | Non
         nodes = LineList()
     faults, seen = [], {}
     for i, node in enumerate(nodes):
-        fault = _fault(node, path, nodes.line_of(i), known, problems)
-        if fault is None:
-            continue
-        if fault.id in seen:
-            problems.add(f"fault {fault.id} declared twice (first on line {seen[fault.id]})", fault.origin)
-        seen[fault.id] = nodes.line_of(i)
-        faults.append(fault)
+        fid, line = str(node.get("id")) if isinstance(node, LineDict) else "", nodes.line_of(i)
+        if fid in seen:
+            problems.add(f"fault {fid} declared twice (first on line {seen[fid]})", f"{path}:{line}")
+        seen.setdefault(fid, line)
+        fault = _fault(node, path, line, known, problems)
+        if fault is not None:
+            faults.append(fault)
     problems.raise_if_any()
     return faults
