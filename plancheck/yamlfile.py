@@ -26,8 +26,8 @@ _Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 class YamlError(ValueError):
     """A file that is not acceptable YAML (syntax, encoding, size, depth, duplicate key), with its 1-based line."""
 
-    def __init__(self, message: str, line: int) -> None:
-        self.line = line
+    def __init__(self, message: str, line: int, fix: str = "fix the YAML on that line") -> None:
+        self.line, self.fix = line, fix
         super().__init__(message)
 
 
@@ -125,7 +125,7 @@ def decode_utf8(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise YamlError(f"not UTF-8 text: byte 0x{data[exc.start]:02x} at offset {exc.start}; save the file as UTF-8", line) from None
+        raise YamlError(f"not UTF-8 text: byte 0x{data[exc.start]:02x} at offset {exc.start}", line, "save the file as UTF-8") from None
 
 
 def load_yaml_file(path: Path, max_bytes: int = MAX_BYTES) -> Any:
@@ -133,5 +133,5 @@ def load_yaml_file(path: Path, max_bytes: int = MAX_BYTES) -> Any:
     with Path(path).open("rb") as fh:
         data = fh.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise YamlError(f"larger than {max_bytes // 1024} KiB: not a hand-written file", 1)
+        raise YamlError(f"larger than {max_bytes // 1024} KiB: not a hand-written file", 1, "split it, or check it is the file you meant")
     return load_yaml(decode_utf8(data))

@@ -36,7 +36,7 @@ def read_rule_file(path: Path, max_bytes: int = MAX_RULE_FILE_BYTES) -> LineDict
     try:
         data = load_yaml_file(path, max_bytes)
     except YamlError as exc:
-        raise RuleError(str(exc), where=f"{path}:{exc.line}", fix="fix that line") from None
+        raise RuleError(str(exc), where=f"{path}:{exc.line}", fix=exc.fix) from None
     except (OSError, ValueError) as exc:
         raise RuleError(f"cannot read ({getattr(exc, 'strerror', None) or exc})", where=str(path)) from None
     if not isinstance(data, LineDict):
