@@ -11,6 +11,7 @@ import io
 import json
 import math
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -183,6 +184,6 @@ def read_deliveries(npz: Path) -> dict[tuple[str, str], Delivery]:
             keys = {tuple(k.split("|")[:2]) for k in data.files}
             for src, beam in sorted(keys):
                 out[(src, beam)] = Delivery(**{n: data[f"{src}|{beam}|{n}"] for n in ARRAYS})
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
         raise EditError(f"control points cannot be read ({exc})", where=str(npz), fix="restore it from the .original folder") from None
     return out
