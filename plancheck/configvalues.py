@@ -42,7 +42,8 @@ def table(data: dict[str, Any], key: str, where: Where) -> dict[str, Any]:
     """``[key]`` as a table (empty when absent); ``key = "x"`` is an error."""
     value = data.get(key, {})
     if not isinstance(value, dict):
-        raise ConfigError(f"{key} must be a table ([{key}] with keys under it), not {type(value).__name__} {value!r}", where=where.of(key), fix=f"write [{key}] on its own line")
+        raise ConfigError(f"{key} must be a table ([{key}] with keys under it), not {type(value).__name__} {value!r}",
+                          where=where.of(key), fix=f"write [{key}] on its own line")
     return value
 
 

@@ -111,7 +111,7 @@ def load_yaml(text: str) -> Any:
     """Parse YAML text; YamlError with the line on a syntax error, a duplicate key, deep nesting or a control character."""
     try:
         _scan(text)
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: safe
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or getattr(exc, "context", None) or getattr(exc, "reason", None) or str(exc)
         raise YamlError(f"not valid YAML ({problem})", _line_of_error(exc, text)) from None

@@ -55,7 +55,7 @@ def test_tolerance_above_action(tmp_path: Path) -> None:
 def test_nan_tolerance_no_longer_switches_the_mu_comparison_off(tmp_path: Path, vmat_table: ParamTable) -> None:
     """The defect: `.nan` passed validation and a 3 % MU error passed implicit.mu."""
     (tmp_path / "general.yaml").write_text("name: general\ntolerances:\n  mu: {tolerance: .nan, action: .nan}\n")
-    with pytest.raises(RuleError, match="general.yaml:3.*finite"):
+    with pytest.raises(RuleError, match=r"general\.yaml:3.*finite"):
         RuleLibrary([tmp_path]).get("photon-vmat")
     faulty = vmat_table.copy()
     faulty.rows = [replace(r, value=r.value * 1.03) if (r.source, r.param) == ("mosaiq", "mu") else r for r in faulty.rows]
@@ -110,7 +110,7 @@ def test_extends_unknown_set_names_file_and_line(tmp_path: Path) -> None:
 
 
 def test_duplicate_key_and_duplicate_check_id(tmp_path: Path) -> None:
-    with pytest.raises(RuleError, match="ours.yaml:3.*'extends' is written twice"):
+    with pytest.raises(RuleError, match=r"ours\.yaml:3.*'extends' is written twice"):
         library_with(tmp_path, "name: ours\nextends: photon\nextends: general\n")
     msgs = problems_of(tmp_path, "name: ours\nextends: photon\nchecks:\n  - id: a.b\n    expect: mu > 1\n  - id: a.b\n    expect: mu > 2\n")
     assert any("ours.yaml:6" in m and "declared twice" in m for m in msgs)

@@ -137,7 +137,7 @@ def test_catalogue_yaml_problems_are_rule_errors(tmp_path) -> None:
 
     from plancheck.errors import RuleError
 
-    with pytest.raises(RuleError, match="faults.yaml:2.*written twice"):
+    with pytest.raises(RuleError, match=r"faults\.yaml:2.*written twice"):
         load_catalogue(_catalogue(tmp_path, "faults: []\nfaults: []\n"))
     with pytest.raises(RuleError, match="needs `faults:`"):
         load_catalogue(_catalogue(tmp_path, "fault: []\n"))

@@ -57,7 +57,7 @@ def test_excel_cp1252_csv_is_read_with_a_note(tmp_path: Path, vmat_table: ParamT
     write_table(vmat_table, tmp_path)
     path = tmp_path / "mosaiq.csv"
     text = path.read_text(encoding="utf-8")
-    line = next(l for l in text.splitlines() if ",beam_name," in l)
+    line = next(row for row in text.splitlines() if ",beam_name," in row)
     edited = text.replace(line, line.replace(",beam_name,", ",beam_name,Arc \u00e9t\u00e9 ", 1))
     path.write_bytes(edited.encode("cp1252"))
     table = read_table(tmp_path, known_beams=set(vmat_table.beams()))
@@ -87,7 +87,7 @@ def test_missing_column_is_named(tmp_path: Path, vmat_table: ParamTable, column:
     path = tmp_path / "mosaiq.csv"
     lines = path.read_text().splitlines()
     index = lines[0].split(",").index(column)
-    path.write_text("\n".join(",".join(c for i, c in enumerate(l.split(",")) if i != index) for l in lines) + "\n")
+    path.write_text("\n".join(",".join(c for i, c in enumerate(row.split(",")) if i != index) for row in lines) + "\n")
     with pytest.raises(EditError, match=rf"mosaiq.csv row 1: missing column\(s\) {column}"):
         read_table(tmp_path)
 
@@ -122,7 +122,7 @@ def test_simulate_run_prints_one_line_and_exits_2_for_a_missing_beam_column(tmp_
     assert runner.invoke(app, ["simulate", "run", str(tmp_path)]).exit_code in (0, 1)
     path = tmp_path / "mosaiq.csv"
     lines = path.read_text().splitlines()
-    path.write_text("\n".join(",".join(l.split(",")[:1] + l.split(",")[2:]) for l in lines) + "\n")
+    path.write_text("\n".join(",".join(row.split(",")[:1] + row.split(",")[2:]) for row in lines) + "\n")
     result = runner.invoke(app, ["simulate", "run", str(tmp_path)])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "mosaiq.csv row 1: missing column(s) beam" in result.output and result.output.strip().count("\n") == 0
@@ -130,3 +130,13 @@ def test_simulate_run_prints_one_line_and_exits_2_for_a_missing_beam_column(tmp_
     (tmp_path / SESSION).write_text("{not json")
     damaged = runner.invoke(app, ["simulate", "run", str(tmp_path)])
     assert damaged.exit_code == 2 and "session.json is damaged" in damaged.output
+
+
+def test_damaged_control_points_file_is_named(tmp_path: Path, vmat_table: ParamTable) -> None:
+    write_table(vmat_table, tmp_path)
+    npz = tmp_path / "deliveries.npz"
+    data = bytearray(npz.read_bytes())
+    data[len(data) // 2: len(data) // 2 + 64] = bytes(64)
+    npz.write_bytes(bytes(data))
+    with pytest.raises(EditError, match=r"deliveries\.npz.*control points cannot be read"):
+        read_table(tmp_path)

@@ -8,9 +8,8 @@ as a side effect of import): add a kind here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable
 
 from plancheck.checks.context import CheckContext
 from plancheck.checks.delivery_gamma import ACCEPTS as GAMMA_ACCEPTS

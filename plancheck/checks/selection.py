@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 from plancheck.checks.context import CheckContext
 from plancheck.checks.results import CheckResult, Status
@@ -22,7 +23,7 @@ from plancheck.checks.scope import first_by_priority, plan_beams, treatment_beam
 from plancheck.config import Config
 from plancheck.rules.expr import ExprError
 from plancheck.rules.loader import RuleLibrary
-from plancheck.rules.model import BEAM_EACH, RulePart, RuleSet, Tolerance
+from plancheck.rules.model import BEAM_EACH, ManualItem, RuleCheck, RulePart, RuleSet, Tolerance
 from plancheck.table import ParamTable
 
 FALLBACK = "general"
@@ -82,7 +83,9 @@ def _tightest(sets: list[RuleSet]) -> dict[str, Tolerance]:
 
 def merged(sets: list[RuleSet], *, plan_level_only: bool, parts: tuple[RulePart, ...] = (), unsupported: tuple[str, ...] = ()) -> RuleSet:
     """One set from several: the first declaring a check id, manual item or variable wins."""
-    checks, manual, variables = {}, {}, {}
+    checks: dict[str, RuleCheck] = {}
+    manual: dict[str, ManualItem] = {}
+    variables: dict[str, Any] = {}
     for rs in sets:
         for cid, check in rs.checks.items():
             if not (plan_level_only and check.for_each in BEAM_EACH):

@@ -50,7 +50,8 @@ def _rule_files(folder: Path) -> list[Path]:
             raise RuleError("rule folder not found", where=str(folder), fix="check [rules] dirs in plancheck.toml")
         return sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
     except (OSError, ValueError) as exc:
-        raise RuleError(f"cannot read the rule folder ({getattr(exc, 'strerror', None) or exc})", where=str(folder)[:200], fix="check [rules] dirs in plancheck.toml") from None
+        reason = getattr(exc, "strerror", None) or exc
+        raise RuleError(f"cannot read the rule folder ({reason})", where=str(folder)[:200], fix="check [rules] dirs in plancheck.toml") from None
 
 
 def _kind_settings(registered: Iterable[str] | Mapping[str, Any] | None) -> dict[str, Mapping[str, str] | None]:
@@ -123,10 +124,10 @@ class RuleLibrary:
         if not isinstance(extends, str) or extends not in self.raw:
             problems.add(f"extends: no rule set named {extends!r}", where, did_you_mean(str(extends), self.raw) or f"known: {', '.join(self.names)}")
             return None
-        if extends in chain + (name,):
-            problems.add(f"rule sets extend each other in a circle: {' -> '.join(chain + (name, extends))}", where)
+        if extends in (*chain, name):
+            problems.add(f"rule sets extend each other in a circle: {' -> '.join((*chain, name, extends))}", where)
             return None
-        return self._resolve(extends, chain + (name,), problems)
+        return self._resolve(extends, (*chain, name), problems)
 
     def _resolve(self, name: str, chain: tuple[str, ...], problems: Problems) -> RuleSet:
         if name in self._resolved:

@@ -144,7 +144,7 @@ def _fault(node: Any, path: Path, line: int, known: Collection[str] | None, prob
     for i, check_id in enumerate(expect):
         if not isinstance(check_id, str) or (known is not None and check_id not in known):
             problems.add(f"fault {node['id']}: expects {check_id!r}, which no rule set or implicit comparison produces",
-                         f"{path}:{expect.line_of(i)}", did_you_mean(str(check_id), known))
+                         f"{path}:{expect.line_of(i)}", did_you_mean(str(check_id), known or ()))
     if any(t is None for t in targets):
         return None
     return Fault(str(node["id"]), str(node.get("description", node["id"])), str(kind), tuple(t for t in targets if t), tuple(map(str, expect)), where)
@@ -163,7 +163,8 @@ def load_catalogue(path: Path | None = None, known_checks: Collection[str] | Non
     if not isinstance(nodes, LineList):
         problems.add("a fault catalogue needs `faults:`, a list of faults", f"{path}:{data.line}")
         nodes = LineList()
-    faults, seen = [], {}
+    faults: list[Fault] = []
+    seen: dict[str, int] = {}
     for i, node in enumerate(nodes):
         fid, line = str(node.get("id")) if isinstance(node, LineDict) else "", nodes.line_of(i)
         if fid in seen:
