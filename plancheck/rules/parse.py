@@ -196,12 +196,18 @@ def parse_tolerance(param: Any, spec: Any, path: Path, line: int, problems: Prob
     return Tolerance(tol, action)
 
 
-def parse_tolerances(node: Any, path: Path, line: int, problems: Problems) -> dict[str, Tolerance]:
+def mapping(node: Any, path: Path, line: int, shape: str, problems: Problems) -> LineDict:
+    """The mapping under a key (empty when absent); a problem naming the expected ``shape`` when it is not one."""
     if node is None:
-        return {}
+        return LineDict()
     if not isinstance(node, LineDict):
-        problems.add("tolerances must be a mapping: param: {tolerance: x, action: y}", at(path, line))
-        return {}
+        problems.add(f"must be a mapping: {shape}", at(path, line))
+        return LineDict()
+    return node
+
+
+def parse_tolerances(node: Any, path: Path, line: int, problems: Problems) -> dict[str, Tolerance]:
+    node = mapping(node, path, line, "tolerances: {param: {tolerance: x, action: y}}", problems)
     out = {}
     for param, spec in node.items():
         tol = parse_tolerance(param, spec, path, node.line_of(param), problems)
@@ -212,11 +218,7 @@ def parse_tolerances(node: Any, path: Path, line: int, problems: Problems) -> di
 
 def parse_vars(node: Any, path: Path, line: int, problems: Problems) -> dict[str, Any]:
     """Rule-set variables: names that are not vocabulary parameters, numbers finite."""
-    if node is None:
-        return {}
-    if not isinstance(node, LineDict):
-        problems.add("vars must be a mapping of name: value", at(path, line))
-        return {}
+    node = mapping(node, path, line, "vars: {name: value}", problems)
     out = {}
     for name, value in node.items():
         where = at(path, node.line_of(name))
