@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from plancheck import __version__
+from plancheck.version import __version__
 from plancheck.cli.common import ConfigOption, config_from, console, reports_errors
 
 app = typer.Typer(help="Readout baselines: catch readout changes after an upgrade.\n\nExample: plancheck baseline save 015112 --dir baselines/", no_args_is_help=True)
