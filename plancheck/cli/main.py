@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from plancheck import __version__
+from plancheck.version import __version__
 from plancheck.cli import baseline, icom, pdf, report, rules, simulate
 from plancheck.cli.check import check
 from plancheck.cli.deliveries import deliveries
