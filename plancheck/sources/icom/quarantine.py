@@ -1,0 +1,76 @@
+"""Pieces of the stream the listener set aside, kept next to the journal for a person to look at.
+
+``<journal>/quarantine/<connection>.raw`` holds the bytes of each piece that is no
+readable message (appended in stream order); ``index.jsonl`` has one line per
+piece: its journal position, size, where it is in the ``.raw`` file and why it
+was set aside. The journal holds the same bytes (it holds every byte); the
+quarantine makes them easy to find. A journal replay sets the same pieces aside
+again: a piece at or before the last one kept is not kept twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+from plancheck.sources.icom.journal import Position
+
+log = logging.getLogger(__name__)
+
+INDEX = "index.jsonl"
+
+
+class Quarantine:
+    """Append-only store of set-aside pieces of one machine's stream."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._last: Position | None = None
+        self._loaded = False
+
+    def keep(self, position: Position, data: bytes, reason: str) -> Path:
+        """Append the piece (unless kept already); returns the file that holds it."""
+        path = self.folder / f"{position.connection:06d}.raw"
+        last = self._last_kept()
+        if last is not None and position <= last:
+            return path
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with open(path, "ab") as f:
+            at = f.tell()
+            f.write(data)
+        entry = {"connection": position.connection, "offset": position.offset, "bytes": len(data), "file": path.name, "file_offset": at,
+                 "reason": reason, "at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        with open(self.folder / INDEX, "a", encoding="utf-8") as f:
+            f.write(json.dumps(entry) + "\n")
+        self._last = position
+        return path
+
+    def entries(self) -> list[dict[str, object]]:
+        """Every index line, oldest first (a line that cannot be read is skipped with a warning)."""
+        path = self.folder / INDEX
+        if not path.exists():
+            return []
+        out = []
+        for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                log.warning("%s line %d: not JSON; skipped", path, number)
+                continue
+            if isinstance(entry, dict):
+                out.append(entry)
+        return out
+
+    def _last_kept(self) -> Position | None:
+        if not self._loaded:
+            self._loaded = True
+            positions = []
+            for e in self.entries():
+                try:
+                    positions.append(Position(int(e["connection"]), int(e["offset"])))  # type: ignore[call-overload]
+                except (KeyError, TypeError, ValueError):
+                    continue
+            self._last = max(positions, default=None)
+        return self._last
