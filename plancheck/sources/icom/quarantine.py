@@ -4,8 +4,9 @@
 readable message (appended in stream order); ``index.jsonl`` has one line per
 piece: its journal position, size, where it is in the ``.raw`` file and why it
 was set aside. The journal holds the same bytes (it holds every byte); the
-quarantine makes them easy to find. A journal replay sets the same pieces aside
-again: a piece at or before the last one kept is not kept twice.
+quarantine makes them easy to find. A journal replay sets the same bytes aside
+again, possibly cut into other pieces: only bytes past the end of the last piece
+kept are kept, so each byte is kept once.
 """
 
 from __future__ import annotations
@@ -27,14 +28,19 @@ class Quarantine:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self._last: Position | None = None
+        self._end: Position | None = None  # just past the last byte kept
         self._loaded = False
 
     def keep(self, position: Position, data: bytes, reason: str) -> Path:
-        """Append the piece (unless kept already); returns the file that holds it."""
+        """Append the piece (the part not kept already); returns the file that holds it."""
         path = self.folder / f"{position.connection:06d}.raw"
-        last = self._last_kept()
-        if last is not None and position <= last:
+        end = self._kept_until()
+        if end is not None and end.connection == position.connection and position.offset < end.offset:
+            data = data[end.offset - position.offset :]
+            position = end
+        elif end is not None and position.connection < end.connection:
+            data = b""
+        if not data:
             return path
         self.folder.mkdir(parents=True, exist_ok=True)
         with open(path, "ab") as f:
@@ -44,7 +50,7 @@ class Quarantine:
                  "reason": reason, "at": time.strftime("%Y-%m-%dT%H:%M:%S")}
         with open(self.folder / INDEX, "a", encoding="utf-8") as f:
             f.write(json.dumps(entry) + "\n")
-        self._last = position
+        self._end = Position(position.connection, position.offset + len(data))
         return path
 
     def entries(self) -> list[dict[str, object]]:
@@ -63,14 +69,14 @@ class Quarantine:
                 out.append(entry)
         return out
 
-    def _last_kept(self) -> Position | None:
+    def _kept_until(self) -> Position | None:
         if not self._loaded:
             self._loaded = True
-            positions = []
+            ends = []
             for e in self.entries():
                 try:
-                    positions.append(Position(int(e["connection"]), int(e["offset"])))  # type: ignore[call-overload]
+                    ends.append(Position(int(e["connection"]), int(e["offset"]) + int(e["bytes"])))  # type: ignore[call-overload]
                 except (KeyError, TypeError, ValueError):
                     continue
-            self._last = max(positions, default=None)
-        return self._last
+            self._end = max(ends, default=None)
+        return self._end

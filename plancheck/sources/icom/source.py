@@ -86,6 +86,9 @@ def _beams_in(path: Path, key: str, patient_id: str, gap_s: float, warnings: lis
     reading = read_icom(path, strict=False)
     warnings.extend(f"{issue.message} (skipped)" for issue in reading.issues)
     runs = [run for run in split_records(reading.records, gap_s) if _rises(run)]
+    if not runs:
+        raise SourceError(f"no delivered beam in this archive ({len(reading.records)} readable message(s), no MU counter rising)", where=str(path),
+                          fix="the listener archives only deliveries: was the file emptied or replaced?")
     found = []
     for index, run in enumerate(runs):
         if run[0].patient_id != patient_id:

@@ -217,6 +217,7 @@ class Splitter:
             return None
         except Exception as exc:  # the listener must outlive a reader bug: the message is kept, the next one read
             log.exception("unexpected error reading the message at %s", pos)
+            self.counts["unexpected_errors"] += 1
             self.set_aside(pos, data, f"unexpected {type(exc).__name__} while reading it (a plancheck bug: report it)")
             return None
         if trailing is not None:
