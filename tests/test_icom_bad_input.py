@@ -15,6 +15,8 @@ import errno
 import functools
 import logging
 import lzma
+import re
+import signal
 import threading
 import time
 import tracemalloc
@@ -24,7 +26,19 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_icom_listener import RATE_HZ, START, VMAT, WAIT_S, archived, cleanup, per_delivery, programme, start, wait_for
+from test_icom_listener import (
+    RATE_HZ,
+    START,
+    VMAT,
+    WAIT_S,
+    archived,
+    cleanup,
+    per_delivery,
+    programme,
+    start,
+    stop_at_the_pause_and_restart,
+    wait_for,
+)
 
 from plancheck.delivery import Delivery
 from plancheck.errors import SourceError
@@ -35,7 +49,12 @@ from plancheck.sources.icom.journal import Position
 from plancheck.sources.icom.listener import Listener, ListenerOptions
 from plancheck.sources.icom.names import safe_name
 from plancheck.sources.icom.quarantine import Quarantine
-from plancheck.sources.icom.reader import MAX_MESSAGE_BYTES, iter_items, message_starts, read_icom
+from plancheck.sources.icom.reader import (
+    MAX_MESSAGE_BYTES,
+    iter_items,
+    message_starts,
+    read_icom,
+)
 from plancheck.sources.icom.simulator import SimMessage, Simulator
 from plancheck.sources.icom.splitter import Framer, Splitter
 from plancheck.sources.icom.writer import write_icom_stream
@@ -201,7 +220,7 @@ def test_crafted_stream_is_journalled_set_aside_archived_and_survives_a_restart(
     assert archived(folder) == per_delivery(sim)  # every readable message of each delivery, byte for byte
     bad = [m.data for m in prog if m.kind == "bad"]
     quarantine = Quarantine(second.options.quarantine_dir)
-    kept = b"".join(p.read_bytes() for p in sorted(quarantine.folder.glob("*.raw")))
+    kept = b"".join(p.read_bytes() for p in sorted(quarantine.folder.glob("*.set-aside")))
     assert kept == b"".join(bad)  # exactly the bad bytes, once, though the replay met them twice
     assert sorted(archived(folder, "unknown_error_in_record")) == sorted(inside_a_delivery(prog))
     entries = quarantine.entries()
@@ -218,6 +237,19 @@ def test_crafted_stream_is_journalled_set_aside_archived_and_survives_a_restart(
     FIGURES[kind] = {"sent": sum(c.bytes_sent for c in sim.connections), "journalled": len(second.journal()), "archived": archived_bytes,
                      "idle": idle, "set_aside_pieces": len(entries), "set_aside_bytes": len(kept)}
     print(f"\n{kind}: {FIGURES[kind]}")
+
+
+def test_the_service_killed_after_a_bad_message_restarts_and_records_on(tmp_path: Path, cleanup: list) -> None:
+    """`plancheck icom listen` as the service runs it: SIGKILL right after the damaged name length, restart, SIGTERM: exit 0, FIN."""
+    prog = damaged(programme(beams=2), flipped_name_length, "first of delivery 0")
+    bad_at = next(i for i, m in enumerate(prog) if m.kind == "bad")
+    sim = start(Simulator(prog, rate_hz=RATE_HZ, pause_after=[bad_at + 3]), cleanup)
+    stop_at_the_pause_and_restart(sim, tmp_path / "icom", cleanup, signal.SIGKILL)
+    assert sim.connections[1].ended_by == "client_fin"
+    assert archived(tmp_path / "icom") == per_delivery(sim)
+    log = (tmp_path / "icom" / "logs" / "icom-SIM.log").read_text()
+    assert "cannot write the journal" not in log
+    assert re.search(r"\d+ bytes at connection 1 byte \d+ set aside: bytes that are no iCOM item \(at connection byte \d+\)", log)
 
 
 # ---- the three defects of issue 11 item 1, at unit level ---------------------------
@@ -280,7 +312,9 @@ def test_safe_name() -> None:
     assert len(safe_name(long_a)) == 64 and safe_name(long_a) != safe_name(long_b) and safe_name(long_a) == safe_name(long_a)
 
 
-def test_an_archive_that_cannot_be_written_is_not_a_journal_error(stream: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+def test_an_archive_that_cannot_be_written_is_not_a_journal_error(
+    stream: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     def full(*args: object, **kwargs: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
@@ -357,7 +391,8 @@ def seed() -> tuple[bytes, bytes, list[int]]:
     return data, lzma.compress(data, format=lzma.FORMAT_XZ), lengths
 
 
-FUZZ = dict(derandomize=True, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])  # fixed budget, same inputs every run
+# a fixed budget and the same inputs on every run (derandomised, no example database)
+FUZZ = settings(derandomize=True, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 MAX_SECONDS_PER_INPUT = 5.0
 
 
@@ -376,7 +411,7 @@ def bounded(call: Callable[[], object], size: int) -> None:
     assert peak < (32 << 20) + 64 * size, f"{peak} bytes for a {size}-byte input"
 
 
-@settings(max_examples=300, **FUZZ)
+@settings(FUZZ, max_examples=300)
 @given(st.lists(MUTATION, min_size=1, max_size=6))
 def test_fuzz_reader_raises_only_typed_errors(mutations: list[tuple[str, int, object]]) -> None:
     stream, _, lengths = seed()
@@ -384,7 +419,7 @@ def test_fuzz_reader_raises_only_typed_errors(mutations: list[tuple[str, int, ob
     bounded(lambda: read_stream(data), len(data))
 
 
-@settings(max_examples=80, **FUZZ)
+@settings(FUZZ, max_examples=80)
 @given(st.lists(MUTATION, min_size=1, max_size=6), st.sampled_from([1, 7, 512, 4096, 1 << 16]))
 def test_fuzz_splitter_never_raises_and_cuts_every_byte(mutations: list[tuple[str, int, object]], chunk: int) -> None:
     stream, _, lengths = seed()
@@ -396,7 +431,7 @@ def test_fuzz_splitter_never_raises_and_cuts_every_byte(mutations: list[tuple[st
     assert counts["max_buffer_bytes"] <= MAX_MESSAGE_BYTES + chunk
 
 
-@settings(max_examples=60, **FUZZ)
+@settings(FUZZ, max_examples=60)
 @given(st.lists(MUTATION, min_size=1, max_size=4), st.booleans())
 def test_fuzz_archive_reading_names_the_bad_one_and_keeps_the_good(mutations: list[tuple[str, int, object]], container: bool) -> None:
     stream, xz, lengths = seed()

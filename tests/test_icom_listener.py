@@ -123,30 +123,36 @@ def listener(sim: Simulator, directory: Path, cleanup: list[Callable[[], None]])
     return proc
 
 
-@pytest.mark.parametrize("stop_signal", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
-def test_stopped_mid_delivery_and_restarted_loses_nothing(tmp_path: Path, cleanup: list, stop_signal: int) -> None:
-    """Every step waits on a condition (the pause, the journal's size, the connection count), never on elapsed time;
-    the listener's link time-out is far beyond the test, so a slow machine cannot make it reconnect on its own."""
-    prog = programme()
-    pause = middle_of_first_delivery(prog)
-    sim = start(Simulator(prog, rate_hz=RATE_HZ, pause_after=[pause], record_path=tmp_path / "links.jsonl"), cleanup)
-    first = listener(sim, tmp_path / "icom", cleanup)
+def stop_at_the_pause_and_restart(sim: Simulator, folder: Path, cleanup: list[Callable[[], None]], stop_signal: int) -> None:
+    """The listener stopped by ``stop_signal`` where the simulator paused, restarted, and stopped by SIGTERM once both deliveries are archived.
+
+    Every step waits on a condition (the pause, the journal's size, the connection count), never on elapsed time;
+    the listener's link time-out is far beyond the test, so a slow machine cannot make it reconnect on its own.
+    """
+    first = listener(sim, folder, cleanup)
     assert sim.paused.wait(WAIT_S), "the simulator never reached the pause"
     sent_so_far = len(sim.sent_bytes(kind=None))
     wait_for(lambda: first.journalled() == sent_so_far, what="the journal to hold every byte sent")
     assert len(sim.connections) == 1
     first.signal(stop_signal)
     assert sim.wait_connections_ended(1, WAIT_S)
-    assert not archived(tmp_path / "icom"), "the delivery in progress must not be archived before it ends"
+    assert not archived(folder), "the delivery in progress must not be archived before it ends"
 
-    second = listener(sim, tmp_path / "icom", cleanup)
+    second = listener(sim, folder, cleanup)
     wait_for(lambda: len(sim.connections) == 2, what="the listener to reconnect")
     sim.resume()
     assert sim.wait_sent(timeout_s=WAIT_S)
-    wait_for(lambda: len(archived(tmp_path / "icom")) == 2, what="two archives")
+    wait_for(lambda: len(archived(folder)) == 2, what="two archives")
     assert second.signal(signal.SIGTERM) == 0
-
     assert sim.wait_connections_ended(2, WAIT_S)
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_stopped_mid_delivery_and_restarted_loses_nothing(tmp_path: Path, cleanup: list, stop_signal: int) -> None:
+    prog = programme()
+    pause = middle_of_first_delivery(prog)
+    sim = start(Simulator(prog, rate_hz=RATE_HZ, pause_after=[pause], record_path=tmp_path / "links.jsonl"), cleanup)
+    stop_at_the_pause_and_restart(sim, tmp_path / "icom", cleanup, stop_signal)
     assert archived(tmp_path / "icom") == per_delivery(sim)  # one archive per delivery, across the restart
     assert b"".join(archived(tmp_path / "icom")) == sim.sent_bytes()
     endings = [c.ended_by for c in sim.connections]
@@ -210,7 +216,7 @@ def test_damaged_messages_are_set_aside_and_the_rest_archived_as_received(tmp_pa
     assert archived(tmp_path / "icom") == per_delivery(sim)  # every message but the two bad ones, byte for byte
     assert archived(tmp_path / "icom", "unknown_error_in_record") == bad  # each with its delivery's patient
     quarantine = tmp_path / "icom" / "journal" / "SIM" / "quarantine"
-    assert (quarantine / "000001.raw").read_bytes() == b"".join(bad)
+    assert (quarantine / "000001.set-aside").read_bytes() == b"".join(bad)
     log = (tmp_path / "icom" / "logs" / "icom-SIM.log").read_text()
     assert "bytes after the message at" in log and "no iCOM item" in log
     assert re.search(r"\d+ bytes at connection 1 byte \d+ set aside: MLCX block has 150 of 160 positions \(at connection byte \d+\)", log)

@@ -10,6 +10,11 @@ What it promises, and how:
   journalling) until the linac closes its side or ``drain_timeout_s`` passes,
   then ``shutdown(SHUT_RDWR)`` and ``close``: never a close with unread bytes,
   never ``SO_LINGER`` 0, so the linac sees a clean FIN rather than an RST.
+* **Bad input never stops it.** A message that cannot be read is set aside
+  (quarantine next to the journal, counted, logged with its offset) and the next
+  one is read; the framer's buffer is bounded; names made from the stream are
+  bounded and safe; an archive that cannot be written is not taken for a journal
+  failure. A restart replays the same bytes and records on.
 * **It runs for months.** Reconnects with capped exponential back-off, holds at
   most the delivery in progress in memory, logs every state change (rotating log
   file, set up by :func:`setup_logging`).

@@ -1,8 +1,8 @@
 """Pieces of the stream the listener set aside, kept next to the journal for a person to look at.
 
-``<journal>/quarantine/<connection>.raw`` holds the bytes of each piece that is no
+``<journal>/quarantine/<connection>.set-aside`` holds the bytes of each piece that is no
 readable message (appended in stream order); ``index.jsonl`` has one line per
-piece: its journal position, size, where it is in the ``.raw`` file and why it
+piece: its journal position, size, where it is in that file and why it
 was set aside. The journal holds the same bytes (it holds every byte); the
 quarantine makes them easy to find. A journal replay sets the same bytes aside
 again, possibly cut into other pieces: only bytes past the end of the last piece
@@ -15,6 +15,7 @@ import json
 import logging
 import time
 from pathlib import Path
+from typing import Any
 
 from plancheck.sources.icom.journal import Position
 
@@ -33,7 +34,7 @@ class Quarantine:
 
     def keep(self, position: Position, data: bytes, reason: str) -> Path:
         """Append the piece (the part not kept already); returns the file that holds it."""
-        path = self.folder / f"{position.connection:06d}.raw"
+        path = self.folder / f"{position.connection:06d}.set-aside"
         end = self._kept_until()
         if end is not None and end.connection == position.connection and position.offset < end.offset:
             data = data[end.offset - position.offset :]
@@ -53,7 +54,7 @@ class Quarantine:
         self._end = Position(position.connection, position.offset + len(data))
         return path
 
-    def entries(self) -> list[dict[str, object]]:
+    def entries(self) -> list[dict[str, Any]]:
         """Every index line, oldest first (a line that cannot be read is skipped with a warning)."""
         path = self.folder / INDEX
         if not path.exists():
@@ -75,7 +76,7 @@ class Quarantine:
             ends = []
             for e in self.entries():
                 try:
-                    ends.append(Position(int(e["connection"]), int(e["offset"]) + int(e["bytes"])))  # type: ignore[call-overload]
+                    ends.append(Position(int(e["connection"]), int(e["offset"]) + int(e["bytes"])))
                 except (KeyError, TypeError, ValueError):
                     continue
             self._end = max(ends, default=None)

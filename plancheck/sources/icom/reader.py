@@ -108,7 +108,8 @@ def _decompress(raw: bytes, where: str, strict: bool) -> tuple[bytes, str, list[
     except (lzma.LZMAError, EOFError) as exc:
         raise SourceError(f"corrupt xz archive ({exc})", where=f"{where} byte 0..{len(raw)}", fix="restore it from the listener's raw journal with `plancheck icom archive`") from None
     if len(data) > MAX_STREAM_BYTES:
-        raise SourceError(f"xz archive decompresses to more than {MAX_STREAM_BYTES} bytes; the listener never writes one that large", where=f"{where} byte 0", fix="is this an iCOM archive?")
+        raise SourceError(f"xz archive decompresses to more than {MAX_STREAM_BYTES} bytes; the listener never writes one that large",
+                          where=f"{where} byte 0", fix="is this an iCOM archive?")
     if decoder.eof:
         return data, where, []
     error = SourceError(

@@ -16,7 +16,8 @@ import datetime as dt
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, NamedTuple
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 from plancheck.sources.icom import fields as F
 from plancheck.sources.icom.archive import Archived, Archiver
