@@ -11,15 +11,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
 
-from plancheck.api import rule_library
-from plancheck.checks.engine import select_rule_set
 from plancheck.cli.check import Format, Kind, parse_today
 from plancheck.cli.common import ConfigOption, config_from, console, reports_errors
-from plancheck.collector import collect
-from plancheck.report.matrix import render_matrix_terminal, write_matrix_html
-from plancheck.simulate.auto import run_matrix
-from plancheck.simulate.catalogue import known_check_ids, load_catalogue
-from plancheck.simulate.interactive import prepare, run_edited
 
 app = typer.Typer(
     help=(
@@ -46,6 +39,8 @@ def edit(
     today: str = typer.Option(None, "--today", help="Check as of this date (YYYY-MM-DD)."),
 ) -> None:
     """Write the patient's collected table to DIR as one CSV per source, with a README saying what to edit."""
+    from plancheck.simulate.interactive import prepare
+
     paths = prepare(patient_id, folder, plan=plan, kind=kind.value, config_path=config, rules=rules, today=parse_today(today) or dt.datetime.now().replace(microsecond=0))
     out.print(f"wrote {', '.join(p.name for p in paths)} to {folder}; edit them, then run: plancheck simulate run {folder}", highlight=False)
 
@@ -54,6 +49,8 @@ def edit(
 @reports_errors
 def run(folder: Path = typer.Argument(..., help="Folder written by `plancheck simulate edit`.")) -> None:
     """Run the checks on the edited table and show, check by check, what changed against the unedited run."""
+    from plancheck.simulate.interactive import run_edited
+
     before, after, changes = run_edited(folder)
     if not changes:
         out.print("no check changed: the edits were not caught by any check (or changed nothing)")
@@ -86,6 +83,13 @@ def auto(
     Exit 1 when a fault escapes every check, an expected check stays silent while others
     catch the fault (unless --accept-silent), or the clean case raises a false alarm.
     """
+    from plancheck.api import rule_library
+    from plancheck.checks.engine import select_rule_set
+    from plancheck.collector import collect
+    from plancheck.report.matrix import render_matrix_terminal, write_matrix_html
+    from plancheck.simulate.auto import run_matrix
+    from plancheck.simulate.catalogue import known_check_ids, load_catalogue
+
     cfg = config_from(config)
     when = parse_today(today) or dt.datetime.now().replace(microsecond=0)
     table = collect(patient_id, plan, cfg)
