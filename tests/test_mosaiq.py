@@ -49,7 +49,8 @@ def test_one_query_per_table_per_patient(clinic) -> None:
     # documents are read by the PDF source; the jaw evidence of the patient's one machine is one more, once per engine
     assert db.round_trips <= len(queries.PATIENT_QUERIES) - 1 + 1
     assert reading.deliveries
-    assert not [w for w in reading.warnings if not w.startswith("MOSAIQ has no")]  # absences: columns the demo lacks
+    # the pre-issue-10 demo leaves Field_Y empty, so no control point tells its machine's jaw convention
+    assert not [w for w in reading.warnings if not w.startswith("MOSAIQ has no") and "jaw convention" not in w]
 
 
 @pytest.mark.parametrize("patient_id", ["015112", "020304", "030405"])
