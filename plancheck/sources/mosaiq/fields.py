@@ -67,7 +67,7 @@ def field_rows(f: Field, reading: Reading) -> list[Param]:
     }
     rows += [p("beam", label, k, v, "", where) for k, v in optional.items() if v is not None]
     for param, column in (("sad_mm", "Sad"), ("ssd_mm", "Ssd")):
-        if r.get(column) is not None:
+        if r.get(column):  # 0 is "not recorded" (150 real fields, photon ones among them, have Sad 0)
             rows.append(p("beam", label, param, round(float(r[column]) * 10.0, 2), "mm", where))
     if f.treatment and r.get("Meterset") is not None:
         rows.append(p("beam", label, "mu", round(float(r["Meterset"]), 4), "MU", where))
