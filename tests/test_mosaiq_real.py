@@ -226,3 +226,41 @@ def test_initial_and_weekly_checks_run_for_every_patient(real, capsys) -> None:
     assert sum(raised.values()) <= 4
     for counts in statuses.values():
         assert counts["pass"] + counts["fail"] > counts["error"]
+
+
+def test_doctor_names_absent_tables_and_each_machines_convention(real) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from plancheck.cli.main import app
+
+    url, con = real
+    ida = _patients(con)[0]
+    result = CliRunner().invoke(app, ["mosaiq", "doctor", ida, "--mosaiq-url", url, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.output)
+    assert found["dialect"] == "sqlite" and found["version"] == sqlite3.sqlite_version
+    absent = {c["table"]: c["disables"] for c in found["columns"] if not c["column"]}
+    assert set(absent) >= set(ABSENT) and "delivered fractions" in absent["Dose_Hst"]
+    machines = {m["name"]: m for m in found["machines"]}
+    assert machines["Varian 2100"]["convention"] == "distance" and machines["Varian 2100"]["iec_points"] == 0
+    assert machines["Elekta VMAT"]["convention"] == "iec" and machines["Elekta VMAT"]["distance_points"] == 0
+    direct = dict(con.execute("SELECT TRIM(q.Description), COUNT(*) FROM Chklist c JOIN QCLTask q ON q.TSK_ID = c.TSK_ID GROUP BY q.Description"))
+    assert dict(map(tuple, found["codes"]["QCLTask.Description (Chklist rows)"])) == direct
+    assert [q["query"] for q in found["patient"]][:2] == ["ident", "sites"] and all(q["ms"] >= 0 for q in found["patient"])
+    terminal = CliRunner().invoke(app, ["mosaiq", "doctor", "--mosaiq-url", url])
+    assert terminal.exit_code == 0 and "MOSAIQ has no Dose_Hst table" in terminal.output
+
+
+def test_doctor_exit_codes(real, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from plancheck.cli.main import app
+
+    path = tmp_path / "no_site.db"
+    build_real_mosaiq(path, lambda table, column: None if (table, column) == ("Site", "SIT_SET_ID") else column)
+    lacking = CliRunner().invoke(app, ["mosaiq", "doctor", "--mosaiq-url", f"sqlite:///{path}"])
+    assert lacking.exit_code == 1 and "MOSAIQ has no Site.SIT_SET_ID: the MOSAIQ source cannot read without it" in lacking.output
+    unreachable = CliRunner().invoke(app, ["mosaiq", "doctor", "--mosaiq-url", "mssql+pymssql://u:PW@127.0.0.1:1/MOSAIQ"])
+    assert unreachable.exit_code == 2 and "PW" not in unreachable.output and "cannot reach MOSAIQ" in unreachable.output
