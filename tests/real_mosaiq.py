@@ -13,7 +13,8 @@ import csv
 import datetime as dt
 import tomllib
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import pymedphys
 from sqlalchemy import BigInteger, Boolean, Column, DateTime, Float, Integer, LargeBinary, MetaData, SmallInteger, String, Table, create_engine, insert
@@ -59,8 +60,7 @@ def build_real_mosaiq(path: Path, rename: Callable[[str, str], str | None] = lam
             with csv_path.open(newline="", encoding="utf-8") as f:
                 reader = csv.reader(f)
                 header = next(reader)[1:]  # the first column is pandas' index
-                kept = [(i, c, rename(name, c)) for i, c in enumerate(header)]
-                kept = [(i, c, new) for i, c, new in kept if new is not None]
+                kept = [(i, c, new) for i, c in enumerate(header) if (new := rename(name, c)) is not None]
                 table = Table(name, meta, *[Column(new, TYPES[types[name][c]]) for _, c, new in kept])
                 table.create(conn)
                 rows = [{new: _value(row[1:][i], types[name][c]) for i, c, new in kept} for row in reader]

@@ -130,9 +130,8 @@ def test_only_select_is_sent(clinic) -> None:
         conn.execute(text("DELETE FROM Patient"))
     with pytest.raises(ReadOnlyViolation), db.engine.connect() as conn:
         conn.execute(metadata.tables["Patient"].insert().values(Pat_ID1=1))
-    with db.engine.connect() as conn:  # and the file itself is opened read-only, below the guard
-        with pytest.raises(Exception, match="readonly"):
-            conn.connection.driver_connection.execute("DELETE FROM Patient")
+    with db.engine.connect() as conn, pytest.raises(Exception, match="readonly"):  # the file itself is read-only, below the guard
+        conn.connection.driver_connection.execute("DELETE FROM Patient")
 
 
 def test_demo_database_is_deterministic(tmp_path: Path) -> None:

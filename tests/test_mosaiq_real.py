@@ -26,7 +26,7 @@ from plancheck.sources.mosaiq.settings import MosaiqSettings
 from plancheck.sources import Reading
 
 sys.path.insert(0, str(Path(__file__).parent))
-from real_mosaiq import build_real_mosaiq  # noqa: E402
+from real_mosaiq import build_real_mosaiq
 
 IMAGING = {3, 4, 5, 6, 9}
 ABSENT = ("Dose_Hst", "Schedule", "Object")

@@ -18,7 +18,7 @@ from plancheck.sources.mosaiq.doctor import Diagnosis, diagnose
 app = typer.Typer(help="MOSAIQ: check what plancheck can read from your server.", no_args_is_help=True)
 
 
-class Format(str, Enum):
+class Format(str, Enum):  # noqa: UP042 - as the other commands
     terminal = "terminal"
     json = "json"
 
@@ -36,9 +36,11 @@ def _print(found: Diagnosis, verbose: bool) -> None:
     for line in found.fatal + found.absences:
         out.print(f"[{'red' if line in found.fatal else 'yellow'}]{escape(line)}[/]", highlight=False)
     if found.machines:
-        machines = Table("machine", "Staff_ID", "Staff Type", "fields", "jaw convention", "from", "points IEC / distance", title="machines", title_justify="left")
+        head = ("machine", "Staff_ID", "Staff Type", "fields", "jaw convention", "from", "points IEC / distance")
+        machines = Table(*head, title="machines", title_justify="left")
         for m in found.machines:
-            machines.add_row(escape(m.name), str(m.staff_id), escape(m.staff_type), str(m.fields), m.convention, m.source, f"{m.iec_points} / {m.distance_points}")
+            points = f"{m.iec_points} / {m.distance_points}"
+            machines.add_row(escape(m.name), str(m.staff_id), escape(m.staff_type), str(m.fields), m.convention, m.source, points)
         out.print(machines)
     for what, values in found.codes.items():
         out.print(f"{what}: " + ", ".join(f"{escape(v) or '(blank)'} x{n}" for v, n in values), highlight=False)
@@ -55,7 +57,7 @@ def doctor(
     patient_id: str = typer.Argument(None, help="A patient ID (MOSAIQ IDA) to time the queries for."),
     config: Path = ConfigOption,
     mosaiq_url: str = typer.Option(None, "--mosaiq-url", help="Override [mosaiq] url, e.g. mssql+pymssql://user@host:1433/MOSAIQ."),
-    fmt: Format = typer.Option(Format.terminal, "--format", "-f", help="terminal or json."),
+    fmt: Format = typer.Option(Format.terminal, "--format", "-f", help="terminal or json."),  # noqa: B008 - typer's way
     show_all: bool = typer.Option(False, "--all", help="List present columns too, not only absent ones."),
 ) -> None:
     """Connect read-only and show what plancheck can read: server and version, every table and column

@@ -58,7 +58,7 @@ def _password(url: URL) -> str | None:
         import keyring
 
         return keyring.get_password(KEYRING_SERVICE, url.username or "")
-    except Exception:  # noqa: BLE001 - no keyring backend on this machine is not an error
+    except Exception:
         return None
 
 
@@ -79,7 +79,8 @@ def _engine(raw: str | URL, timeout_s: int) -> Engine:
     try:
         url = make_url(raw)
     except ArgumentError:
-        raise ConnectionFailed(f"not a database URL: {redact_url(str(raw))!r}", fix="use mssql+pymssql://USER@HOST:1433/MOSAIQ or sqlite:///path/mosaiq.db") from None
+        fix = "use mssql+pymssql://USER@HOST:1433/MOSAIQ or sqlite:///path/mosaiq.db"
+        raise ConnectionFailed(f"not a database URL: {redact_url(str(raw))!r}", fix=fix) from None
     if url.get_backend_name() == "sqlite":
         path = Path(url.database or "")
         if not path.is_file():
@@ -121,7 +122,8 @@ class Mosaiq:
         except DBAPIError as exc:
             if exc.connection_invalidated or "connect" in _reason(exc).lower():
                 raise ConnectionFailed(f"cannot reach MOSAIQ ({redact_url(_reason(exc))})", where=self.where, fix=NETWORK_FIX) from None
-            raise SourceError(f"cannot read MOSAIQ's list of tables ({redact_url(_reason(exc))})", where=self.where, fix="the login needs read access to the schema (db_datareader)") from None
+            fix = "the login needs read access to the schema (db_datareader)"
+            raise SourceError(f"cannot read MOSAIQ's list of tables ({redact_url(_reason(exc))})", where=self.where, fix=fix) from None
 
     def _execute(self, stmt: Any) -> list[dict[str, Any]]:
         try:
@@ -140,7 +142,8 @@ class Mosaiq:
         except (ReadOnlyViolation, ConnectionFailed):
             raise
         except DBAPIError as exc:
-            raise SourceError(f"MOSAIQ query on {query.table} failed ({redact_url(_reason(exc))})", where=self.where, fix="run `plancheck mosaiq doctor`") from None
+            what = f"MOSAIQ query on {query.table} failed ({redact_url(_reason(exc))})"
+            raise SourceError(what, where=self.where, fix="run `plancheck mosaiq doctor`") from None
         except SQLAlchemyError as exc:
             raise SourceError(f"MOSAIQ query on {query.table} failed ({exc.__class__.__name__})", where=self.where) from None
         rows, problems = [], []

@@ -74,7 +74,7 @@ class Discovered:
         return [a.message for a in self.absences if a.disables and not a.required]
 
 
-_CACHE: "weakref.WeakKeyDictionary[Engine, Discovered]" = weakref.WeakKeyDictionary()
+_CACHE: weakref.WeakKeyDictionary[Engine, Discovered] = weakref.WeakKeyDictionary()
 
 
 def discover(engine: Engine) -> Discovered:

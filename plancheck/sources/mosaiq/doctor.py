@@ -83,7 +83,9 @@ def _machines(db: Mosaiq, settings: MosaiqSettings) -> list[Machine]:
     for row in db.rows(queries.machines(d)):
         name = text(row.get("Last_Name")) or str(row["Staff_ID"])
         found = jaws.find(db, row["Staff_ID"], name, settings)
-        out.append(Machine(row["Staff_ID"], name, text(row.get("Type")), row["fields"], found.convention, found.source, found.iec_points, found.distance_points))
+        out.append(Machine(
+            row["Staff_ID"], name, text(row.get("Type")), row["fields"], found.convention, found.source, found.iec_points, found.distance_points
+        ))
     return sorted(out, key=lambda m: m.name.lower())
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from itertools import pairwise
 from typing import Any
 
 from plancheck.sources.mosaiq.discovery import Discovered
@@ -59,7 +60,7 @@ def history_rows(history: list[dict[str, Any]], labels: dict[int, str], machines
     if dose_column:
         rows.append(p("prescription", "", "dose_delivered_cgy", round(dose, 4), "cGy", f"{where}: sum of {dose_column}, QA mode left out"))
     if d.has("Dose_Hst", "Tx_DtTm"):
-        gap = max((b - a).days for a, b in zip(ordered, ordered[1:])) if len(ordered) > 1 else 0
+        gap = max((b - a).days for a, b in pairwise(ordered)) if len(ordered) > 1 else 0
         rows.append(p("prescription", "", "longest_break_days", gap, "days", f"{where}: Tx_DtTm"))
     if ordered:
         rows += [

@@ -51,7 +51,7 @@ class JawConvention:
         return ""
 
 
-_FOUND: "weakref.WeakKeyDictionary[Engine, dict[int, JawConvention]]" = weakref.WeakKeyDictionary()
+_FOUND: weakref.WeakKeyDictionary[Engine, dict[int, JawConvention]] = weakref.WeakKeyDictionary()
 
 
 def from_counts(iec: int, distance: int) -> JawConvention:
@@ -60,7 +60,7 @@ def from_counts(iec: int, distance: int) -> JawConvention:
     return JawConvention(DISTANCE if distance > iec else IEC, iec, distance)
 
 
-def find(db: "Mosaiq", machine_id: int | None, machine_name: str, settings: "MosaiqSettings") -> JawConvention:
+def find(db: Mosaiq, machine_id: int | None, machine_name: str, settings: MosaiqSettings) -> JawConvention:
     """The convention of one machine: plancheck.toml's, else from its latest fields (cached per engine)."""
     if machine_name.upper() in settings.jaw_convention:
         return JawConvention(settings.jaw_convention[machine_name.upper()], source="plancheck.toml")
@@ -70,7 +70,8 @@ def find(db: "Mosaiq", machine_id: int | None, machine_name: str, settings: "Mos
     found = _FOUND.setdefault(db.engine, {})
     if int(machine_id) not in found:
         row = db.rows(queries.jaw_evidence(d, int(machine_id)))[0]
-        found[int(machine_id)] = from_counts(int(row.get("iec_Y") or 0) + int(row.get("iec_X") or 0), int(row.get("distance_Y") or 0) + int(row.get("distance_X") or 0))
+        count = lambda name: int(row.get(f"{name}_Y") or 0) + int(row.get(f"{name}_X") or 0)  # noqa: E731
+        found[int(machine_id)] = from_counts(count("iec"), count("distance"))
     return found[int(machine_id)]
 
 

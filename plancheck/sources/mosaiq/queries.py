@@ -8,7 +8,8 @@ dialect-specific functions, so each compiles for SQL Server and runs on SQLite.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 from sqlalchemy import ColumnElement, Integer, and_, case, func, literal, select, true
 from sqlalchemy.sql.expression import Label
@@ -61,7 +62,7 @@ def ident(d: Discovered, ida: str) -> Query:
     p = _Picker(d)
     p.add("Ident", ["Pat_Id1", "IDA"])
     # SQL Server compares CHAR ignoring trailing spaces; SQLite does not
-    match = t.c.IDA == ida if d.dialect == "mssql" else func.rtrim(t.c.IDA) == ida
+    match = ida == t.c.IDA if d.dialect == "mssql" else func.rtrim(t.c.IDA) == ida
     return p.query("Ident", ("Pat_Id1",), lambda s: s.where(match))
 
 
@@ -134,7 +135,7 @@ def dose_history(d: Discovered, pat_id: int, sit_set_id: int) -> Query:
         "Dose_Hst",
         ("DHS_ID",),
         lambda s: s.select_from(hst.join(site, site.c.SIT_ID == hst.c.SIT_ID))
-        .where(hst.c.Pat_ID1 == pat_id, site.c.SIT_SET_ID == sit_set_id)
+        .where(hst.c.Pat_ID1 == pat_id, sit_set_id == site.c.SIT_SET_ID)
         .order_by(*order, hst.c.DHS_ID),
     )
 
@@ -178,7 +179,8 @@ def schedule(d: Discovered, pat_id: int) -> Query:
     t = d.table("Schedule")
     p = _Picker(d)
     p.add("Schedule")
-    return p.query("Schedule", ("Sch_Id",), lambda s: s.where(t.c.Pat_ID1 == pat_id, _current(d, "Schedule"), _not_suppressed(d, "Schedule")).order_by(t.c.Sch_Id))
+    live = and_(t.c.Pat_ID1 == pat_id, _current(d, "Schedule"), _not_suppressed(d, "Schedule"))
+    return p.query("Schedule", ("Sch_Id",), lambda s: s.where(live).order_by(t.c.Sch_Id))
 
 
 def documents(d: Discovered, pat_id: int) -> Query:
@@ -251,7 +253,11 @@ def machines(d: Discovered) -> Query:
             .group_by(field.c.Machine_ID_Staff_ID, *[c.element for c in p.columns])
         )
     else:
-        stmt = select(field.c.Machine_ID_Staff_ID.label("Staff_ID"), func.count().label("fields")).where(field.c.Machine_ID_Staff_ID.is_not(None)).group_by(field.c.Machine_ID_Staff_ID)
+        stmt = (
+            select(field.c.Machine_ID_Staff_ID.label("Staff_ID"), func.count().label("fields"))
+            .where(field.c.Machine_ID_Staff_ID.is_not(None))
+            .group_by(field.c.Machine_ID_Staff_ID)
+        )
     return Query(stmt, "TxField", ("Staff_ID",), {"Staff_ID": Integer(), "fields": Integer(), **p.types})
 
 

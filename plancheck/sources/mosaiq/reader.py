@@ -127,7 +127,8 @@ def _choose_site(sites: list[dict[str, Any]], plan: str | None, patient_id: str,
     approved = [s for s in live if s.get("Sanct_DtTm") is not None]
     chosen = (approved or live)[-1]
     if len(live) > 1:
-        warnings.append(f"{len(live)} current prescriptions ({', '.join(text(s.get('Site_Name')) for s in live)}); checked {text(chosen.get('Site_Name'))!r}, pass --plan to choose")
+        names = ", ".join(text(s.get("Site_Name")) for s in live)
+        warnings.append(f"{len(live)} current prescriptions ({names}); checked {text(chosen.get('Site_Name'))!r}, pass --plan to choose")
     return chosen
 
 
