@@ -90,20 +90,21 @@ def sites(d: Discovered, pat_id: int) -> Query:
     return p.query("Site", ("SIT_ID",), build)
 
 
+def _with_machine(d: Discovered, p: _Picker, table: str) -> Any:
+    """``table`` outer-joined to its machine's Staff row (adding Machine_Last_Name), or ``table`` alone."""
+    t = d.table(table)
+    if not (d.has("Staff") and d.has(table, "Machine_ID_Staff_ID")):
+        return t
+    machine = d.table("Staff").alias("machine")
+    p.add("Staff", ["Last_Name"], source=machine, prefix="Machine_")
+    return t.outerjoin(machine, machine.c.Staff_ID == t.c.Machine_ID_Staff_ID)
+
+
 def _fields(d: Discovered, condition: Any) -> Query:
-    field = d.table("TxField")
     p = _Picker(d)
     p.add("TxField")
-    machine = d.table("Staff").alias("machine") if d.has("Staff") and d.has("TxField", "Machine_ID_Staff_ID") else None
-    if machine is not None:
-        p.add("Staff", ["Last_Name"], source=machine, prefix="Machine_")
-
-    def build(s: Any) -> Any:
-        if machine is not None:
-            s = s.select_from(field.outerjoin(machine, machine.c.Staff_ID == field.c.Machine_ID_Staff_ID))
-        return s.where(condition).order_by(field.c.FLD_ID)
-
-    return p.query("TxField", ("FLD_ID",), build)
+    source = _with_machine(d, p, "TxField")
+    return p.query("TxField", ("FLD_ID",), lambda s: s.select_from(source).where(condition).order_by(d.table("TxField").c.FLD_ID))
 
 
 def fields(d: Discovered, pat_id: int, sit_set_id: int) -> Query:
@@ -142,19 +143,10 @@ def dose_history(d: Discovered, pat_id: int, sit_set_id: int) -> Query:
 
 def treatments(d: Discovered, pat_id: int) -> Query:
     """Treatment tracking (machine per delivery) for the patient."""
-    track = d.table("TrackTreatment")
     p = _Picker(d)
     p.add("TrackTreatment", ["TTX_ID", "DHS_ID", "Machine_ID_Staff_ID"])
-    machine = d.table("Staff").alias("machine") if d.has("Staff") and d.has("TrackTreatment", "Machine_ID_Staff_ID") else None
-    if machine is not None:
-        p.add("Staff", ["Last_Name"], source=machine, prefix="Machine_")
-
-    def build(s: Any) -> Any:
-        if machine is not None:
-            s = s.select_from(track.outerjoin(machine, machine.c.Staff_ID == track.c.Machine_ID_Staff_ID))
-        return s.where(track.c.Pat_ID1 == pat_id)
-
-    return p.query("TrackTreatment", ("TTX_ID",), build)
+    source = _with_machine(d, p, "TrackTreatment")
+    return p.query("TrackTreatment", ("TTX_ID",), lambda s: s.select_from(source).where(d.table("TrackTreatment").c.Pat_ID1 == pat_id))
 
 
 def tasks(d: Discovered, pat_id: int) -> Query:
