@@ -20,9 +20,15 @@ FRACTION_COLUMNS = ("Fx_Number_InEffect", "Fractions_Tx")
 COMMENT_COLUMNS = ("Notes", "Override_Reason")
 
 
-def _delivery_rows(h: dict[str, Any], beam: str, d: Discovered, machine: str) -> list[Param]:
+def _chosen(history: list[dict[str, Any]], d: Discovered, columns: tuple[str, ...]) -> str | None:
+    """The first of ``columns`` this MOSAIQ has and fills for these records (else the first it has)."""
+    present = [c for c in columns if d.has("Dose_Hst", c)]
+    return next((c for c in present if any(h.get(c) is not None for h in history)), present[0] if present else None)
+
+
+def _delivery_rows(h: dict[str, Any], beam: str, d: Discovered, machine: str, chosen: dict[str, str | None]) -> list[Param]:
     item, where = f"DHS {h['DHS_ID']}", f"Dose_Hst DHS_ID={h['DHS_ID']}"
-    dose, fraction, comment = d.first("Dose_Hst", *DOSE_COLUMNS), d.first("Dose_Hst", *FRACTION_COLUMNS), d.first("Dose_Hst", *COMMENT_COLUMNS)
+    dose, fraction, comment = chosen["dose"], chosen["fraction"], chosen["comment"]
     values: list[tuple[str, Any, str, str]] = [
         ("delivered_at", iso(h.get("Tx_DtTm")), "", ""),
         ("delivered_mu", None if h.get("Meterset") is None else round(float(h["Meterset"]), 4), "MU", ""),
@@ -42,10 +48,11 @@ def history_rows(history: list[dict[str, Any]], labels: dict[int, str], machines
     rows: list[Param] = []
     days: set[dt.date] = set()
     fractions: set[int] = set()
-    dose_column, fraction_column = d.first("Dose_Hst", *DOSE_COLUMNS), d.first("Dose_Hst", *FRACTION_COLUMNS)
+    chosen = {"dose": _chosen(history, d, DOSE_COLUMNS), "fraction": _chosen(history, d, FRACTION_COLUMNS), "comment": _chosen(history, d, COMMENT_COLUMNS)}
+    dose_column, fraction_column = chosen["dose"], chosen["fraction"]
     dose = 0.0
     for h in history:
-        rows += _delivery_rows(h, labels.get(h.get("FLD_ID") or -1, str(h.get("FLD_ID"))), d, machines.get(h["DHS_ID"], ""))
+        rows += _delivery_rows(h, labels.get(h.get("FLD_ID") or -1, str(h.get("FLD_ID"))), d, machines.get(h["DHS_ID"], ""), chosen)
         if h.get("WasQAMode"):
             continue
         if h.get("Tx_DtTm") is not None:

@@ -47,9 +47,10 @@ class _Picker:
 
 
 def _current(d: Discovered, table: str, t: Any = None) -> ColumnElement[bool]:
-    """Version 0 is the current row (older versions count down from 32000); no Version column: every row."""
+    """Version 0 is the current row (older versions count down from 32000, so an archived row always has
+    its number: an empty Version is current too); no Version column: every row."""
     t = t if t is not None else d.table(table)
-    return t.c.Version == 0 if d.has(table, "Version") else true()
+    return (t.c.Version == 0) | t.c.Version.is_(None) if d.has(table, "Version") else true()
 
 
 def _not_suppressed(d: Discovered, table: str) -> ColumnElement[bool]:
