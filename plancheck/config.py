@@ -13,6 +13,7 @@ from typing import Any
 
 from plancheck.configvalues import Where, decode_toml, number, numbers, table, tables, text, texts
 from plancheck.errors import ConfigError
+from plancheck.sources.mosaiq.settings import MosaiqSettings, mosaiq_settings
 
 DEFAULT_NAME = "plancheck.toml"
 
@@ -30,8 +31,9 @@ class Machine:
 
 @dataclass(frozen=True)
 class Config:
-    mosaiq_url: str = ""
+    mosaiq_url: str = field(default="", repr=False)  # may hold a password given on the command line: see mosaiq_where
     mosaiq_timeout_s: int = 30
+    mosaiq: MosaiqSettings = field(default_factory=MosaiqSettings)  # the clinic's MOSAIQ codes ([mosaiq] in plancheck.toml)
     dicom_dir: Path | None = None
     monaco_dir: Path | None = None
     icom_dir: Path | None = None
@@ -45,6 +47,13 @@ class Config:
     calc_algorithms: dict[str, str] = field(default_factory=dict)
     path: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def mosaiq_where(self) -> str:
+        """The MOSAIQ URL as it may be shown: any password removed."""
+        from plancheck.sources.mosaiq.guard import redact_url
+
+        return redact_url(self.mosaiq_url)
 
     def machine(self, name: str) -> Machine:
         return self.machines.get(name.upper(), Machine(name=name.upper()))
@@ -122,6 +131,7 @@ def config_from_dict(data: dict[str, Any], path: Path | None = None, content: st
     return Config(
         mosaiq_url=text(mosaiq, "url", "", at, "[mosaiq] "),
         mosaiq_timeout_s=int(number(mosaiq, "timeout_s", 30, at, "[mosaiq] ", low=1, high=3600, integer=True)),
+        mosaiq=mosaiq_settings(mosaiq, where),
         dicom_dir=folder(folders["dicom"], "dicom") if "dicom" in folders else None,
         monaco_dir=folder(folders["monaco"], "monaco") if "monaco" in folders else None,
         icom_dir=folder(folders["icom"], "icom") if "icom" in folders else None,
