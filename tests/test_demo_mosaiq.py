@@ -186,7 +186,10 @@ def test_a_prescription_holds_photon_and_electron_fields_as_real_ones_do(demo: s
 # --- versions, machines, chart ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("table", "key", "set_key"), [("Site", "SIT_ID", "SIT_SET_ID"), ("TxField", "FLD_ID", "FLD_SET_ID"), ("Object", "OBJ_ID", "OBJ_SET_ID")])
+VERSIONED = [("Site", "SIT_ID", "SIT_SET_ID"), ("TxField", "FLD_ID", "FLD_SET_ID"), ("Object", "OBJ_ID", "OBJ_SET_ID")]
+
+
+@pytest.mark.parametrize(("table", "key", "set_key"), VERSIONED)
 def test_versions_numbered_as_real_rows(demo: sqlite3.Connection, real: Real, table: str, key: str, set_key: str) -> None:
     """Within a set, by id: 32000, 31999, ... then 0 (current); the set id is the first row's id."""
 
