@@ -249,3 +249,14 @@ def test_planted_override_and_qa_mode_are_in_the_real_columns(demo: sqlite3.Conn
     assert rows["WasQAMode"].sum() == 1
     site_dose = rows.groupby("Fx_Number_InEffect")["Dose_Addtl_Projected"].sum()
     assert np.allclose(site_dose, 200.0)  # per-field contributions add up to the fraction dose
+
+
+def test_text_padding_as_real_rows(demo: sqlite3.Connection, real: Real) -> None:
+    """CHAR-like columns space-padded, the others not, as in the real rows."""
+    for table, column in (("TxField", "Field_Label"), ("Patient", "Last_Name"), ("Ident", "IDA")):
+        real_values = real[table][column].dropna().astype(str)
+        assert (real_values == real_values.str.rstrip()).all()
+        ours = frame(demo, f'SELECT "{column}" FROM "{table}"')[column]
+        assert (ours == ours.str.rstrip()).all(), f"{table}.{column} padded, unlike the real rows"
+    real_tasks = real["QCLTask"]["Description"].str.len()
+    assert set(frame(demo, "SELECT Description FROM QCLTask")["Description"].str.len()) == {int(real_tasks.mode()[0])} == {20}

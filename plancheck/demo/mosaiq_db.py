@@ -172,7 +172,11 @@ def _fields(patient: DemoPatient, pat: int, sit_set: int, ds: pydicom.Dataset, i
     treated: Treated = []
     approved = DEMO_TODAY - dt.timedelta(days=12)
     for order, spec in enumerate(plan + _other_fields(patient, machine, plan), start=1):
-        fields, points = field_rows(spec, pat, sit_set, order, approved, ids, FIELD_EDITS.get((patient.patient_id, spec.label), ()))
+        edits = FIELD_EDITS.get((patient.patient_id, spec.label), ())
+        fields, points = field_rows(spec, pat, sit_set, order, approved, ids, edits)
+        if edits:  # the current version was made after the fraction its predecessor last treated
+            edited = _treatment_days(patient)[EDITED_AFTER_FRACTION - 1] + dt.timedelta(hours=3)
+            fields[-1] |= {"Create_DtTm": edited, "Edit_DtTm": edited, "Sanct_DtTm": edited}
         rows["TxField"] += fields
         rows["TxFieldPoint"] += points
         if spec.meterset and not spec.is_hidden and spec.type_enum not in (SETUP, KV_SETUP, CT, PORT):
