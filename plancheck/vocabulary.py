@@ -36,7 +36,7 @@ _SPECS = [
     ParamSpec("plan_label", "prescription", "text", compare=False, description="Plan or site name the sources use"),
     ParamSpec("site_name", "prescription", "text", compare=False, description="MOSAIQ site (prescription) name"),
     ParamSpec("technique", "prescription", "text", description="Prescribed technique: 3D, IMRT, VMAT, ELECTRON, ..."),
-    ParamSpec("modality", "prescription", "text", description="photon or electron"),
+    ParamSpec("rx_modality", "prescription", "text", description="Prescribed modality, photon or electron (MOSAIQ Site.Modality)"),
     ParamSpec("rx_energy", "prescription", "text", description="Prescribed energy, e.g. 6X, 10FFF, 6E"),
     ParamSpec("dose_per_fraction_cgy", "prescription", "number", "cGy", 0.05, 0.5, description="Prescribed dose per fraction"),
     ParamSpec("total_dose_cgy", "prescription", "number", "cGy", 0.05, 0.5, description="Prescribed total dose"),

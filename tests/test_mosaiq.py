@@ -238,3 +238,16 @@ def test_config_mosaiq_settings() -> None:
     for bad in ({"treatment_activities": "TX"}, {"jaw_convention": {"X": "sideways"}}, {"chart_checks": []}):
         with pytest.raises(ConfigError):
             config_from_dict({"mosaiq": bad})
+
+
+def test_photon_and_electron_fields_of_one_site_are_checked_against_their_own_modality(clinic) -> None:
+    """040506: one site, Site.Modality 'x06', photon fields and a 9 MeV electron field (7 of the 127
+    real sites with fields mix the two). The photon fields are held to 6X; the electron field is not."""
+    from plancheck.api import check_table
+
+    table = collect("040506", None, Config(mosaiq_url=clinic.url))
+    assert table.value("rx_modality", source="mosaiq", scope="prescription") == "photon"
+    run = check_table(table, patient_id="040506", kind="initial")
+    energy = {r.beam: r.status.value for r in run.results if r.id == "beam.energy_matches_rx"}
+    assert energy.pop("E1") == "not_applicable"
+    assert energy and set(energy.values()) == {"pass"}

@@ -166,7 +166,7 @@ def _site_rows(s: dict[str, Any]) -> list[Param]:
         "rx_status": None if status is None else SITE_STATUS.get(status, f"status {status}"),
         "rx_approved": s.get("Sanct_DtTm") is not None and (status is None or status in SITE_APPROVED),
         "rx_edited_date": iso(s.get("Edit_DtTm")),
-        "modality": modality,
+        "rx_modality": modality,
         "rx_energy": rx,
         "fractions": None if s.get("Fractions") is None else int(s["Fractions"]),
         "rx_approved_date": iso(s.get("Sanct_DtTm")),
