@@ -171,6 +171,15 @@ def fmt_value(value: Value) -> str:
     return str(value)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+
+
+def printable(text: object) -> str:
+    """``text`` with control and direction-changing characters shown as ``\\xNN`` / ``\\uNNNN``, so data can
+    neither move a terminal's cursor nor reorder what a report shows; tab and newline are kept."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", str(text))
+
+
 def param_label(param: str) -> str:
     """``mu (MU)``, ``gantry_start (deg)``; no unit where the name already ends with it."""
     unit = VOCABULARY[param].unit if param in VOCABULARY else ""
@@ -232,12 +241,6 @@ def created_text(run: CheckRun) -> str:
         return dt.datetime.fromisoformat(run.created).strftime("%Y-%m-%d %H:%M")
     except (TypeError, ValueError):
         return str(run.created)
-
-
-def safe_name(text: str) -> str:
-    """A file-name part: letters, digits, dot, dash and underscore only (never empty)."""
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", text.strip()).strip("._")
-    return cleaned or "unnamed"
 
 
 def figure_path(name: str, bases: tuple[Path, ...] = ()) -> Path | None:
