@@ -20,7 +20,7 @@ import datetime as dt
 import glob
 import logging
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,7 @@ class TrfLog:
     path: Path
     header: dict[str, Any]
     table: Any  # pandas.DataFrame, index = seconds from the start
+    _delivery: Delivery | None = field(default=None, repr=False)
 
     @property
     def label(self) -> str:
@@ -77,11 +78,14 @@ class TrfLog:
         return round(float(self.beam_on.sum()) * TIME_INCREMENT_S, 2)
 
     def delivery(self) -> Delivery:
+        """pymedphys' delivery of the table (made once: pymedphys takes about a second for a VMAT arc)."""
         import pymedphys
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return Delivery.from_pymedphys(pymedphys.Delivery._from_pandas(self.table))  # noqa: SLF001 - same as from_trf, without re-reading
+        if self._delivery is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self._delivery = Delivery.from_pymedphys(pymedphys.Delivery._from_pandas(self.table))  # noqa: SLF001 - as from_trf, without re-reading
+        return self._delivery
 
 
 def check_structure(contents: bytes, where: str) -> None:
