@@ -379,7 +379,8 @@ def _delivery(beam: pydicom.Dataset, cps: list[pydicom.Dataset], meterset: float
     leaves = np.array(mlc_positions)
     jy = np.array(jaws_y)
     weights = np.array(_leaning(cps, "CumulativeMetersetWeight", where))
-    final = _number(beam, "FinalCumulativeMetersetWeight", where) or float(weights[-1])
+    final = _number(beam, "FinalCumulativeMetersetWeight", where)
+    final = float(weights[-1]) if final is None else final
     if final <= 0:
         raise SourceError(f"FinalCumulativeMetersetWeight is {final:g}, so the MU of each control point cannot be worked out", where=where)
     return Delivery.from_banks(meterset * weights / final, gantry, coll, leaves[:, :n_pairs], leaves[:, n_pairs:], jy[:, 0], jy[:, 1])
