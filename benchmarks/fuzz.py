@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import collections
 import dataclasses
+import importlib.util
 import json
 import logging
 import lzma
@@ -34,13 +35,14 @@ import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy: threads reserve address space under RLIMIT_AS
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-import pymedphys  # noqa: E402
+import pymedphys
 
-from plancheck.errors import PlancheckError  # noqa: E402
+from plancheck.errors import PlancheckError
 
 logging.disable(logging.CRITICAL)  # the readers' warnings are part of their result, not of this table
 
@@ -74,7 +76,7 @@ def _pos(data: bytes, rng: random.Random) -> int:
     return rng.randrange(len(data) + 1)
 
 
-def _flip(data: bytes, rng: random.Random, _: list[bytes]) -> bytes:
+def _flip(data: bytes, rng: random.Random, seeds: list[bytes]) -> bytes:
     if not data:
         return data
     out = bytearray(data)
@@ -176,7 +178,7 @@ def _child(target: Target, data: bytes, work: Path, memory_bytes: int, write_fd:
         outcome = {"kind": "typed", "type": type(exc).__name__}
     except MemoryError:
         outcome = {"kind": "memory"}
-    except BaseException as exc:  # noqa: BLE001 - the point of the campaign: find anything that is not a typed error
+    except BaseException as exc:  # the point of the campaign: find anything that is not a typed error
         outcome = {"kind": "untyped", "type": type(exc).__name__, "where": _where(exc), "message": str(exc)[:200]}
     os.write(write_fd, json.dumps(outcome).encode())
     os._exit(0)
@@ -211,10 +213,11 @@ def run_input(target: Target, data: bytes, work: Path, timeout_s: float, memory_
 
 
 # ---- the targets -------------------------------------------------------------------------------------
-def _config(**folders: Path) -> object:
+def _config(**folders: Path) -> Any:
     from plancheck.config import Config
 
-    return Config(**{f"{k}_dir": v for k, v in folders.items()})
+    fields: dict[str, Any] = {f"{k}_dir": v for k, v in folders.items()}
+    return Config(**fields)
 
 
 def _fresh(work: Path, name: str) -> Path:
@@ -324,14 +327,33 @@ def build_seeds(work: Path) -> dict[str, Target]:
              *sorted((demo / "dicom").rglob("*.dcm"))]
     TRF_GOOD.extend(_trf_seeds(work / "trf-seeds"))
     icom = [lzma.decompress(p.read_bytes()) for p in sorted((demo / "icom" / "patients").rglob("*.xz"))]
-    return {
+    return {**_icom_targets(icom),
         "DICOM RT Plan": Target("DICOM RT Plan", [p.read_bytes() for p in plans], False, run_rtplan),
         "TRF": Target("TRF", list(TRF_GOOD), False, run_trf),
         "tel.1": Target("tel.1", [p.read_bytes() for p in sorted((demo / "FocalData").rglob("tel.1"))], True, run_tel),
         "PDF": Target("PDF", [p.read_bytes() for p in sorted((demo / "mosaiq-documents").glob("*.pdf"))][:4], False, run_pdf),
-        "iCOM": Target("iCOM", icom, False, run_icom),
         "rule YAML": Target("rule YAML", [p.read_bytes() for p in sorted(shipped_dir().glob("*.yaml"))], True, run_rules),
         "plancheck.toml": Target("plancheck.toml", [(demo / "plancheck.toml").read_bytes()], True, run_config),
+    }
+
+
+def _icom_targets(streams: list[bytes]) -> dict[str, Target]:
+    """The iCOM reader's own fuzzing entry points (reader, listener's splitter, archive reading) where it has them."""
+    if importlib.util.find_spec("plancheck.sources.icom.fuzzing") is None:
+        return {"iCOM": Target("iCOM", streams, False, run_icom)}
+    fuzzing: Any = importlib.import_module("plancheck.sources.icom.fuzzing")  # the iCOM reader's own entry points
+
+    good = lzma.compress(streams[0])
+
+    def archive(data: bytes, _: Path) -> None:
+        keys, _warnings = fuzzing.read_archive(data if data.startswith(b"\xfd7zXZ") else lzma.compress(data), good)
+        if not any(k.endswith("100000") for k in keys):
+            raise AssertionError("a bad iCOM archive lost the good one beside it")
+
+    return {
+        "iCOM": Target("iCOM", streams, False, lambda data, _: fuzzing.read_stream(data)),
+        "iCOM splitter": Target("iCOM splitter", streams, False, lambda data, work: fuzzing.split_stream(data, _fresh(work, "split"))),
+        "iCOM archive": Target("iCOM archive", streams, False, archive),
     }
 
 
@@ -405,18 +427,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000, help="inputs per reader (default 10,000)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--readers", default="", help="comma-separated names (default: all): rtplan, trf, tel, pdf, icom, rules, config")
+    parser.add_argument("--readers", default="", help="comma-separated (default: all): rtplan, trf, tel, pdf, icom, icom-splitter, icom-archive, rules, config")
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds per input (default 5)")
     parser.add_argument("--memory-gib", type=float, default=3.0, help="address-space limit per input (default 3 GiB)")
     parser.add_argument("--save", type=Path, help="keep every input that was not ok-or-typed here, with its outcome")
     args = parser.parse_args(argv)
-    short = {"rtplan": "DICOM RT Plan", "trf": "TRF", "tel": "tel.1", "pdf": "PDF", "icom": "iCOM", "rules": "rule YAML", "config": "plancheck.toml"}
+    short = {"rtplan": "DICOM RT Plan", "trf": "TRF", "tel": "tel.1", "pdf": "PDF", "icom": "iCOM", "icom-splitter": "iCOM splitter",
+             "icom-archive": "iCOM archive", "rules": "rule YAML", "config": "plancheck.toml"}
     wanted = [short[r.strip()] for r in args.readers.split(",") if r.strip()] or list(short.values())
     with tempfile.TemporaryDirectory(prefix="plancheck-fuzz-") as tmp:
         work = Path(tmp)
         targets = build_seeds(work)
         results = {}
-        for name in wanted:
+        for name in [w for w in wanted if w in targets]:
             results[name] = campaign(targets[name], args.n, args.seed, work / "inputs", args.timeout, int(args.memory_gib * 2**30), args.save)
             print(f"{name}: {results[name].inputs} inputs in {results[name].seconds:.0f} s", file=sys.stderr, flush=True)
     print(table(results))

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import pydicom
-from pydicom.errors import InvalidDicomError
+from pydicom.errors import BytesLengthException, InvalidDicomError
 from pydicom.sequence import Sequence
 
 from plancheck.delivery.model import Delivery
@@ -25,7 +25,7 @@ RTPLAN_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.481.5"
 MAX_FILE_BYTES = 256 * 2**20  # an RT Plan is kilobytes to a few megabytes; anything larger is not one
 HEADER_BYTES = 2**20  # enough for the patient module of any DICOM file; the rest is read only where needed
 # what pydicom raises on a damaged file, while parsing or while converting a value on first access
-PYDICOM_ERRORS = (InvalidDicomError, EOFError, OSError, ValueError, KeyError, TypeError, IndexError, AttributeError,
+PYDICOM_ERRORS = (InvalidDicomError, BytesLengthException, EOFError, OSError, ValueError, KeyError, TypeError, IndexError, AttributeError,
                   NotImplementedError, OverflowError, UnicodeError, struct.error, RecursionError)
 # what building a beam's rows from checked values can still raise (numpy shapes, an empty list)
 BEAM_ERRORS = (SourceError, ValueError, IndexError, TypeError, KeyError, AttributeError, ZeroDivisionError)
