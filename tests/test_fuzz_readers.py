@@ -118,7 +118,11 @@ def test_fuzz_rtplan(data: bytes) -> None:
         (folder / "RP.dcm").write_bytes(data)
         config = Config(dicom_dir=folder.parent)
         for patient_id in ("MVISO", "60x60x60", "P"):  # the seeds' patients, and one no seed names
-            rows_or_typed_error(lambda pid=patient_id: (rtplan.read(Request(pid, None, config)) or Reading()).rows)
+            rows_or_typed_error(functools.partial(_rtplan_rows, Request(patient_id, None, config)))
+
+
+def _rtplan_rows(request: Request) -> list[Param]:
+    return (rtplan.read(request) or Reading()).rows
 
 
 @settings(FUZZ, max_examples=100)

@@ -26,7 +26,7 @@ from plancheck.report.pdf import write_pdf
 from plancheck.report.terminal import render_terminal
 from plancheck.simulate.auto import DetectionMatrix, FaultOutcome
 from plancheck.table import Param
-from report_cases import sample_run, write_figure
+from report_cases import sample_run
 
 # values a clinic's systems can hold: Rich markup look-alikes, HTML, a terminal escape, a right-to-left override
 NAME = "PTV[high]^Boost [phase2]"
@@ -146,7 +146,7 @@ def test_nothing_is_written_outside_the_configured_folders(patient_id: str, tmp_
     figure_dir = path_in(figures_root, patient_id, "figures")
     figure_dir.mkdir(parents=True)
     run = nasty_run(figure_dir=figure_dir, patient_id=patient_id)
-    written = list(write_all(run, output).values())
+    written: list[Path | None] = list(write_all(run, output).values())
     written.append(write_escan_pdf(run, escan, "{patient_id}_{kind}.pdf"))
     delivery = Delivery.from_banks([0.0, 10.0], [0.0, 10.0], [0.0, 0.0], [[-10.0] * 2] * 2, [[10.0] * 2] * 2, [-50.0] * 2, [50.0] * 2)
     written += list(timing_figures({f"../{patient_id}/..": delivery}, Config().machine, figure_dir).values())
