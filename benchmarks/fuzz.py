@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 import traceback
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -170,6 +171,10 @@ def _where(exc: BaseException) -> str:
 
 
 def _child(target: Target, data: bytes, work: Path, memory_bytes: int, write_fd: int) -> None:
+    quiet = os.open(os.devnull, os.O_WRONLY)  # libraries print and warn about bad input; the table is what counts
+    os.dup2(quiet, 1)
+    os.dup2(quiet, 2)
+    warnings.simplefilter("ignore")
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     try:
         target.run(data, work)
