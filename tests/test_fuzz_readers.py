@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pymedphys
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -108,6 +109,26 @@ def rows_or_typed_error(read: Callable[[], list[Param]]) -> None:
     ParamTable().extend(rows)
 
 
+def read_as_file(data: bytes, name: str, read: Callable[[Path], list[Param]]) -> None:
+    """``data`` saved as file ``name`` and read by ``read``: rows or a typed error."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        rows_or_typed_error(functools.partial(read, path))
+
+
+def _plan_file_rows(path: Path) -> list[Param]:
+    return rtplan.rows_from_dataset(rtplan.load(path), str(path))[0]
+
+
+def _tel_rows(path: Path) -> list[Param]:
+    return [row for beam in read_tel(path).beams for row in beam_rows(beam, beam.label or "1", str(path))]
+
+
+def _pdf_rows(path: Path) -> list[Param]:
+    return rows_from_parsed(parse_file(path, load_templates()))
+
+
 # ---- one fuzz test per reader --------------------------------------------------------------------
 @settings(FUZZ, max_examples=100)
 @given(data=mutated(plan_seeds))
@@ -125,15 +146,6 @@ def _rtplan_rows(request: Request) -> list[Param]:
     return (rtplan.read(request) or Reading()).rows
 
 
-@settings(FUZZ, max_examples=100)
-@given(data=mutated(plan_seeds))
-def test_fuzz_rtplan_reader_functions(data: bytes) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "RP.dcm"
-        path.write_bytes(data)
-        rows_or_typed_error(lambda: rtplan.rows_from_dataset(rtplan.load(path), str(path))[0])
-
-
 @settings(FUZZ, max_examples=20)
 @given(data=mutated(trf_seeds))
 def test_fuzz_trf_keeps_the_good_file(data: bytes) -> None:
@@ -148,24 +160,12 @@ def test_fuzz_trf_keeps_the_good_file(data: bytes) -> None:
         ParamTable().extend(reading.rows)
 
 
-@settings(FUZZ, max_examples=100)
-@given(data=mutated(tel_seeds))
-def test_fuzz_tel(data: bytes) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "tel.1"
-        path.write_bytes(data)
-
-        def read() -> list[Param]:
-            tel = read_tel(path)
-            return [row for beam in tel.beams for row in beam_rows(beam, beam.label or "1", str(path))]
-
-        rows_or_typed_error(read)
-
-
-@settings(FUZZ, max_examples=25)
-@given(data=mutated(pdf_seeds))
-def test_fuzz_pdf(data: bytes) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "report.pdf"
-        path.write_bytes(data)
-        rows_or_typed_error(lambda: rows_from_parsed(parse_file(path, load_templates())))
+@pytest.mark.parametrize(("seeds", "name", "read"), [
+    (plan_seeds, "RP.dcm", _plan_file_rows),
+    (tel_seeds, "tel.1", _tel_rows),
+    (pdf_seeds, "report.pdf", _pdf_rows),
+], ids=["rtplan-file", "tel", "pdf"])
+@settings(FUZZ, max_examples=60)
+@given(draw=st.data())
+def test_fuzz_file_readers(seeds: Callable[[], tuple[bytes, ...]], name: str, read: Callable[[Path], list[Param]], draw: st.DataObject) -> None:
+    read_as_file(draw.draw(mutated(seeds)), name, read)
