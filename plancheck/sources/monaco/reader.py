@@ -21,7 +21,7 @@ from plancheck.sources import Reading, Request, configured_folder
 from plancheck.sources.monaco.focaldata import MonacoPlan, find_plans, patient_id_of, patient_name
 from plancheck.sources.monaco.telfile import TelBeam, TelFile, read_tel
 from plancheck.sources.normalise import angle_iec, energy
-from plancheck.table import Param
+from plancheck.table import Param, SchemaError, validate_row
 
 SOURCE = "monaco_tel"
 log = logging.getLogger(__name__)
@@ -51,8 +51,10 @@ def read(request: Request) -> Reading | None:
                 reading.warnings.append(f"{tel_path}: beam {label} also in an earlier tel.1 of the plan; kept both rows")
             try:
                 rows = beam_rows(beam, label, str(tel_path))
-            except SourceError as exc:
-                reading.warnings.append(f"beam {label} left out: {exc.message}")
+                for row in rows:
+                    validate_row(row)
+            except (SourceError, SchemaError) as exc:
+                reading.warnings.append(f"beam {label} left out: {exc}")
                 continue
             reading.rows += rows
             reading.deliveries[label] = beam.delivery()
