@@ -42,7 +42,7 @@ def check_table(
     progress: Callable[[str, int], None] | None = None,
 ) -> CheckRun:
     """Run the checks on an already collected (or edited) table; figures (gamma pages) go to ``figure_dir``."""
-    from plancheck import __version__
+    from plancheck.version import __version__
 
     if kind not in CHECK_KINDS:
         raise PlancheckError(f"unknown check kind {kind!r}", fix=f"use one of {', '.join(CHECK_KINDS)}")

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from plancheck.configvalues import Where, decode_toml, number, numbers, table, tables, text, texts
 from plancheck.errors import ConfigError
+from plancheck.sources.mosaiq.settings import MosaiqSettings, mosaiq_settings
 
 DEFAULT_NAME = "plancheck.toml"
 
@@ -29,8 +31,9 @@ class Machine:
 
 @dataclass(frozen=True)
 class Config:
-    mosaiq_url: str = ""
+    mosaiq_url: str = field(default="", repr=False)  # may hold a password given on the command line: see mosaiq_where
     mosaiq_timeout_s: int = 30
+    mosaiq: MosaiqSettings = field(default_factory=MosaiqSettings)  # the clinic's MOSAIQ codes ([mosaiq] in plancheck.toml)
     dicom_dir: Path | None = None
     monaco_dir: Path | None = None
     icom_dir: Path | None = None
@@ -44,6 +47,13 @@ class Config:
     calc_algorithms: dict[str, str] = field(default_factory=dict)
     path: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def mosaiq_where(self) -> str:
+        """The MOSAIQ URL as it may be shown: any password removed."""
+        from plancheck.sources.mosaiq.guard import redact_url
+
+        return redact_url(self.mosaiq_url)
 
     def machine(self, name: str) -> Machine:
         return self.machines.get(name.upper(), Machine(name=name.upper()))
@@ -63,48 +73,65 @@ def load_config(path: str | Path | None = None) -> Config:
     if not path.exists():
         raise ConfigError(f"config file {path} not found", fix="pass --config with the path of your plancheck.toml, or run `plancheck demo` to make one")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read ({exc.strerror})", where=str(path)) from None
+    content = decode_toml(raw, path)
+    try:
+        data = tomllib.loads(content)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML ({exc})", where=str(path), fix="fix the line named") from None
-    return config_from_dict(data, path)
+    return config_from_dict(data, path, content)
 
 
-def config_from_dict(data: dict[str, Any], path: Path | None = None) -> Config:
+def _machine(entry: dict[str, Any], at: Where) -> Machine:
+    """One [[machines]] entry, every number finite and in range."""
+    name = text(entry, "name", "", at, "[[machines]] ").strip().upper()
+    if not name:
+        raise ConfigError("a [[machines]] entry has no name", where=at.of("machines"), fix='add name = "AGILITY1"')
+    label = f"[[machines]] {name}: "
+    kind = text(entry, "type", "elekta", at, label).lower()
+    max_rate = number(entry, "max_dose_rate_mu_min", 600.0, at, label, low=0, high=10000)
+    return Machine(
+        name=name,
+        type=kind,
+        icom_ip=text(entry, "icom_ip", "", at, label),
+        icom_port=int(number(entry, "icom_port", 1706, at, label, low=1, high=65535, integer=True)),
+        max_gantry_speed_dps=number(entry, "max_gantry_speed_dps", 6.0 if kind == "elekta" else 4.8, at, label, low=0, high=20),
+        max_dose_rate_mu_min=max_rate,
+        dose_rate_steps=numbers(entry, "dose_rate_steps", at, label, high=max_rate),
+    )
+
+
+def config_from_dict(data: dict[str, Any], path: Path | None = None, content: str = "") -> Config:
     base = path.parent if path else Path.cwd()
-    where = str(path) if path else "config"
+    at = Where(path, content)
 
     def folder(value: Any, key: str) -> Path:
         if not isinstance(value, str):
-            raise ConfigError(f"[folders] {key} must be a path in quotes", where=where)
-        p = Path(value).expanduser()
+            raise ConfigError(f"[folders] {key} must be a path in quotes", where=at.of(key.split(".")[-1]))
+        try:
+            p = Path(value).expanduser()
+        except RuntimeError:  # ~user that does not exist
+            raise ConfigError(f"[folders] {key}: cannot expand {value!r}", where=at.of(key.split(".")[-1]), fix="write the full path") from None
         return p if p.is_absolute() else (base / p)
 
-    mosaiq = data.get("mosaiq", {})
-    folders = data.get("folders", {})
+    mosaiq = table(data, "mosaiq", at)
+    folders = table(data, "folders", at)
+    where = str(path) if path else "config"
     unknown = set(folders) - set(_FOLDER_KEYS)
     if unknown:
         raise ConfigError(f"[folders] has unknown key(s) {', '.join(sorted(unknown))}", where=where, fix=f"use {', '.join(_FOLDER_KEYS)}")
     if "password" in mosaiq:
         raise ConfigError("[mosaiq] must not hold a password", where=where, fix="set PLANCHECK_MOSAIQ_PASSWORD or store it in the keyring (see README)")
-    machines = {}
-    for entry in data.get("machines", []):
-        if "name" not in entry:
-            raise ConfigError("a [[machines]] entry has no name", where=where)
-        steps = tuple(float(x) for x in entry.get("dose_rate_steps", ()))
-        machines[entry["name"].upper()] = Machine(
-            name=entry["name"].upper(),
-            type=entry.get("type", "elekta").lower(),
-            icom_ip=entry.get("icom_ip", ""),
-            icom_port=int(entry.get("icom_port", 1706)),
-            max_gantry_speed_dps=float(entry.get("max_gantry_speed_dps", 6.0 if entry.get("type", "elekta").lower() == "elekta" else 4.8)),
-            max_dose_rate_mu_min=float(entry.get("max_dose_rate_mu_min", 600.0)),
-            dose_rate_steps=steps,
-        )
-    rules = data.get("rules", {})
+    machines = {m.name: m for m in (_machine(entry, at) for entry in tables(data, "machines", at))}
+    rules = table(data, "rules", at)
+    checks = table(data, "checks", at)
     known = {"mosaiq", "folders", "machines", "rules", "checks"}
     return Config(
-        mosaiq_url=mosaiq.get("url", ""),
-        mosaiq_timeout_s=int(mosaiq.get("timeout_s", 30)),
+        mosaiq_url=text(mosaiq, "url", "", at, "[mosaiq] "),
+        mosaiq_timeout_s=int(number(mosaiq, "timeout_s", 30, at, "[mosaiq] ", low=1, high=3600, integer=True)),
+        mosaiq=mosaiq_settings(mosaiq, where),
         dicom_dir=folder(folders["dicom"], "dicom") if "dicom" in folders else None,
         monaco_dir=folder(folders["monaco"], "monaco") if "monaco" in folders else None,
         icom_dir=folder(folders["icom"], "icom") if "icom" in folders else None,
@@ -113,9 +140,9 @@ def config_from_dict(data: dict[str, Any], path: Path | None = None) -> Config:
         documents_dir=folder(folders["documents"], "documents") if "documents" in folders else None,
         escan_dir=folder(folders["escan"], "escan") if "escan" in folders else None,
         output_dir=folder(folders["output"], "output") if "output" in folders else base / "plancheck-results",
-        rule_dirs=tuple(folder(p, "rules.dirs") for p in rules.get("dirs", [])),
+        rule_dirs=tuple(folder(p, "rules.dirs") for p in texts(rules, "dirs", at, "[rules] ")),
         machines=machines,
-        calc_algorithms=dict(data.get("checks", {}).get("calc_algorithms", {})),
+        calc_algorithms=dict(table(checks, "calc_algorithms", at)),
         path=path,
         extra={k: v for k, v in data.items() if k not in known},
     )

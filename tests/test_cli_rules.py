@@ -22,7 +22,7 @@ def test_validate_reports_file_and_line(tmp_path: Path) -> None:
     (tmp_path / "ours.yaml").write_text("name: ours\nextends: photon\nchecks:\n  - id: a\n    expect: mu >\n")
     result = runner.invoke(app, ["rules", "validate", str(tmp_path)])
     assert result.exit_code == 2
-    assert "ours.yaml:4" in result.output and "Traceback" not in result.output
+    assert "ours.yaml:5" in result.output and "Traceback" not in result.output
     (tmp_path / "ours.yaml").write_text("name: ours\nextends: photon\nchecks:\n  - id: a\n    expect: mu > 1\n")
     assert runner.invoke(app, ["rules", "validate", str(tmp_path)]).exit_code == 0
 

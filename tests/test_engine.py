@@ -93,3 +93,59 @@ def test_source_error_is_a_result(vmat_table: ParamTable) -> None:
     t.source_errors["plan_pdf"] = "plan.pdf page 1: no text layer"
     res = results(t)
     assert any(r.id == "source.plan_pdf" and r.status == Status.ERROR for r in res)
+
+
+def _with_modality(table: ParamTable, beams: list[str], modality: str, energy: str) -> ParamTable:
+    out = table.copy()
+    swap = {"modality": modality, "energy": energy}
+    out.rows = [replace(r, value=swap[r.param]) if r.param in swap and r.scope == "beam" and r.beam in beams else r for r in out.rows]
+    return out
+
+
+def test_photon_and_electron_fields_each_get_their_own_checks() -> None:
+    """Issue 10 item 4: a prescription with photon and electron fields stopped the run (exit 2)."""
+    from plancheck.checks.engine import select_rule_set
+    from tests.conftest import STATIC_PLAN, table_from_plan
+
+    table = table_from_plan(STATIC_PLAN)
+    electron = table.beams()[:2]
+    mixed = _with_modality(table, electron, "electron", "9E")
+    rs = select_rule_set(RuleLibrary(), mixed, TODAY)
+    assert rs.name == "photon-3d+electron" and [p.rule_set.name for p in rs.parts] == ["photon-3d", "electron"]
+    res = run_checks(mixed, rs, "initial", today=TODAY)
+    beams_of = lambda cid: {r.beam for r in res if r.id == cid}  # noqa: E731
+    photon = set(table.beams()) - set(electron)
+    assert beams_of("beam.electron_energy") == set(electron) and beams_of("beam.photon_energy") == photon
+    assert beams_of("beam.static") == photon and beams_of("beam.mu_range") == set(table.beams())
+    assert all(r.status == Status.PASS for r in res if r.id in ("beam.electron_energy", "beam.photon_energy"))
+    assert len([r for r in res if r.id == "rx.approved"]) == 1  # plan-level checks run once
+    assert not [r for r in res if r.id.startswith("rules.")]
+
+
+def test_unsupported_modality_is_named_not_checked_as_photon() -> None:
+    from plancheck.checks.engine import select_rule_set
+    from tests.conftest import STATIC_PLAN, table_from_plan
+
+    table = table_from_plan(STATIC_PLAN)
+    proton = table.beams()[:1]
+    rs = select_rule_set(RuleLibrary(), _with_modality(table, proton, "proton", "150P"), TODAY)
+    assert rs.unsupported == ("proton",) and [p.rule_set.name for p in rs.parts] == ["photon-3d"]
+    res = run_checks(_with_modality(table, proton, "proton", "150P"), rs, "initial", today=TODAY)
+    (named,) = [r for r in res if r.id == "rules.rule_set_for_beam"]
+    assert named.status == Status.ERROR and "no rule set for proton fields" in named.message and proton[0] in named.message
+    assert not [r for r in res if r.kind == "explicit" and r.beam == proton[0]]  # no photon checks on the proton beam
+    assert [r for r in res if r.kind == "implicit" and r.beam == proton[0]]  # cross-source comparison still runs
+    everything = _with_modality(table, table.beams(), "proton", "150P")
+    only = select_rule_set(RuleLibrary(), everything, TODAY)
+    assert only.name == "general" and only.unsupported == ("proton",)
+    assert not [r for r in run_checks(everything, only, "initial", today=TODAY) if r.kind == "explicit" and r.beam]
+
+
+def test_sets_that_fit_equally_are_merged_not_refused(tmp_path) -> None:
+    from plancheck.checks.engine import select_rule_set
+    from tests.conftest import STATIC_PLAN, table_from_plan
+
+    (tmp_path / "a.yaml").write_text("name: photon-a\nextends: photon\nmatch: has_source('rtplan')\nchecks:\n  - id: a.one\n    expect: mu > 0\n")
+    (tmp_path / "b.yaml").write_text("name: photon-b\nextends: photon\nmatch: has_source('rtplan')\nchecks:\n  - id: b.one\n    expect: mu > 0\n")
+    rs = select_rule_set(RuleLibrary([tmp_path]), table_from_plan(STATIC_PLAN), TODAY)
+    assert {"a.one", "b.one", "beam.static"} <= set(rs.checks) and "photon-a" in rs.name and "photon-3d" in rs.name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ class CheckContext:
     today: dt.datetime
     patient_id: str = ""
     figure_dir: Path | None = None
+    beam_filter: Callable[[str], bool] | None = None  # per-beam checks see only these beams (a composite's part)
 
     def scope(self, beam: str = "", item: str = "", item_scope: str = "") -> TableScope:
         return TableScope(self.table, self.rule_set.vars, self.today, beam=beam, item=item, item_scope=item_scope)

@@ -38,6 +38,12 @@ DEFAULTS: dict[str, Any] = {
     "grid_mm": 1.0,
     "since_last_check": True,
 }
+# what each `with:` key must be (checked when the rule file loads): a misspelt key is an error, never ignored
+ACCEPTS: dict[str, str] = {
+    "reference": "source", "evaluation": "source", "dose_percent": "positive", "distance_mm": "positive", "local": "bool",
+    "max_gamma": "positive", "min_pass_percent": "percent", "lower_cutoff_percent": "percent", "interp_fraction": "count",
+    "grid_mm": "positive", "since_last_check": "bool",
+}
 
 
 @dataclass

@@ -1,8 +1,12 @@
-"""Run every check a rule set declares for a check kind over a collected table."""
+"""Run every check a rule set declares for a check kind over a collected table.
+
+(``select_rule_set``, which chooses the set, lives in :mod:`plancheck.checks.selection`.)
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -11,10 +15,8 @@ from plancheck.checks.explicit import manual_result, run_check
 from plancheck.checks.implicit import implicit_checks
 from plancheck.checks.results import CheckResult, Status
 from plancheck.config import Config
-from plancheck.errors import RuleError
-from plancheck.rules.expr import ExprError
-from plancheck.rules.loader import RuleLibrary
-from plancheck.rules.model import RuleSet
+from plancheck.checks.selection import part_filter, select_rule_set, unsupported_results
+from plancheck.rules.model import BEAM_EACH, RuleSet
 from plancheck.table import ParamTable
 
 
@@ -30,40 +32,24 @@ def run_checks(
     table: ParamTable, rule_set: RuleSet, kind: str, config: Config | None = None, today: dt.datetime | None = None,
     patient_id: str = "", figure_dir: Path | None = None, progress: Callable[[str, int], None] | None = None,
 ) -> list[CheckResult]:
-    """Every check of ``kind``: source errors, implicit, explicit, manual; figures (if any) into ``figure_dir``."""
+    """Every check of ``kind``: source errors, implicit, explicit, manual; figures (if any) into ``figure_dir``.
+
+    A composite set (beams of several modalities) runs its plan-level checks once and each
+    part's per-beam checks on that part's beams; modalities no set fits are named as errors.
+    """
     ctx = CheckContext(table, rule_set, config or Config(), today or dt.datetime.now(), patient_id, figure_dir)
-    results = source_error_results(table)
+    runs = [(check, ctx) for check in rule_set.checks_for(kind)]
+    for index, part in enumerate(rule_set.parts):
+        part_ctx = replace(ctx, rule_set=part.rule_set, beam_filter=part_filter(table, rule_set, index))
+        runs += [(check, part_ctx) for check in part.rule_set.checks_for(kind) if check.for_each in BEAM_EACH]
+    results = source_error_results(table) + unsupported_results(table, rule_set)
     results += implicit_checks(table, rule_set.tolerances)
-    checks = rule_set.checks_for(kind)
-    for check in checks:
+    for check, check_ctx in runs:
         if progress:
-            progress(check.id, len(checks))
-        results += run_check(check, ctx)
+            progress(check.id, len(runs))
+        results += run_check(check, check_ctx)
     results += [manual_result(item) for item in rule_set.manual_for(kind)]
     return results
 
 
-def select_rule_set(library: RuleLibrary, table: ParamTable, today: dt.datetime, name: str | None = None) -> RuleSet:
-    """The named set, or the most specific set whose ``match:`` holds for this plan."""
-    if name:
-        return library.get(name)
-    def applies(rs: RuleSet) -> bool:
-        """A set applies where its own ``match:`` and every ancestor's hold (photon-3d only for photons)."""
-        own = [library.get(name).match for name in rs.lineage]
-        scope = CheckContext(table, rs, Config(), today).scope()
-        try:
-            return any(m is not None for m in own) and all(m is None or m.evaluate(scope) for m in own)
-        except ExprError:
-            return False
-
-    scored = [(len(rs.lineage), rs) for rs in library.validate() if rs.match is not None and applies(rs)]
-    if not scored:
-        return library.get("general")
-    depth = max(d for d, _ in scored)
-    best = [rs for d, rs in scored if d == depth]
-    if len(best) > 1:
-        raise RuleError(
-            f"more than one rule set fits this plan: {', '.join(rs.name for rs in best)}",
-            fix="pass --rules NAME, or make their `match:` expressions exclusive",
-        )
-    return best[0]
+__all__ = ["run_checks", "select_rule_set", "source_error_results"]

@@ -41,10 +41,10 @@ def _entities(check: RuleCheck, ctx: CheckContext) -> list[tuple[str, str, str]]
     match check.for_each:
         case None:
             return [("", "", "")]
-        case "treatment_beam":
-            return [(b, "", "") for b in treatment_beams(table)]
-        case "beam":
-            return [(b, "", "") for b in plan_beams(table)[1]]
+        case "treatment_beam" | "beam":
+            beams = treatment_beams(table) if check.for_each == "treatment_beam" else plan_beams(table)[1]
+            keep = ctx.beam_filter or (lambda _: True)
+            return [(b, "", "") for b in beams if keep(b)]
         case "document":  # every report read (plan PDF, second check): each a document of its own
             return [("", i, "document") for i in table.items("document")]
         case scope:

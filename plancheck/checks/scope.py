@@ -114,15 +114,19 @@ class TableScope:
             values.append(_typed(row))
         return values
 
-    def _all_beam_values(self, name: str, source: str | None) -> list[Any]:
-        """The param for every beam that has it, set-up fields included."""
-        by_beam: dict[str, list[Param]] = {}
+    def same(self, name: str, source: str | None) -> bool:
+        """Every source gives one value of the param across all its beams, set-up fields included.
+
+        Each source is judged on its own: an isocentre shifted on one beam of the RT Plan
+        makes the RT Plan's fields disagree even where MOSAIQ, read first, agrees.
+        """
+        by_source: dict[str, set[Any]] = {}
         for r in self.table.select(param=name, scope="beam", source=source):
-            by_beam.setdefault(r.beam, []).append(r)
-        values = [_typed(min(rows, key=lambda r: PRIORITY.index(r.source))) for rows in by_beam.values()]
-        if not values:
+            if r.value is not None:
+                by_source.setdefault(r.source, set()).add(_typed(r))
+        if not by_source:
             raise MissingValue(name, "for any beam")
-        return values
+        return all(len(values) <= 1 for values in by_source.values())
 
     def call(self, name: str, args: list[Any]) -> Any:
         match name, args:
@@ -131,12 +135,13 @@ class TableScope:
             case "value", [param] | [param, _]:
                 return self.lookup(str(param), args[1] if len(args) > 1 else None)
             case "same", [param] | [param, _]:
-                values = self._all_beam_values(str(param), args[1] if len(args) > 1 else None)
-                return len(set(values)) <= 1
+                return self.same(str(param), args[1] if len(args) > 1 else None)
             case "any_beam", [param, wanted]:
                 return any(v == wanted for v in self._beam_values(str(param), None))
             case "all_beams", [param, wanted]:
                 return all(v == wanted for v in self._beam_values(str(param), None))
+            case "beams_with", [param]:
+                return len({r.beam for r in self.table.select(param=str(param), scope="beam") if r.value is not None})
             case "count", [scope, param, wanted]:
                 rows = self.table.select(scope=str(scope), param=str(param))
                 return sum(1 for r in rows if r.value == wanted)

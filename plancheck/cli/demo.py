@@ -9,7 +9,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from plancheck.cli.common import console, reports_errors
-from plancheck.report import render_terminal, write_all
 
 
 @reports_errors
@@ -27,6 +26,7 @@ def demo(
     """
     from plancheck.demo.clinic import build_clinic, check_patient  # pydicom, pymedphys: only for the demo
     from plancheck.demo.mosaiq_db import PATIENTS
+    from plancheck.report import render_terminal, write_all
 
     screen = console()
     screen.print(f"building the demo clinic in {out} ...", highlight=False)

@@ -9,9 +9,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from plancheck.cli.common import ConfigOption, config_from, console, reports_errors
-from plancheck.sources import Request
-from plancheck.sources.pdfplan.documents import default_finders
-from plancheck.sources.pdfplan.template import load_templates, template_dirs
 
 
 @reports_errors
@@ -23,6 +20,10 @@ def documents(patient_id: str = typer.Argument(..., help="Patient ID (MOSAIQ IDA
 
     Example: plancheck documents 015112 --config plancheck-demo/plancheck.toml
     """
+    from plancheck.sources import Request
+    from plancheck.sources.pdfplan.documents import default_finders
+    from plancheck.sources.pdfplan.template import load_templates, template_dirs
+
     cfg = config_from(config)
     finders = default_finders(cfg, load_templates(template_dirs(cfg)))
     if not finders:

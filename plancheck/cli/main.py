@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from plancheck import __version__
-from plancheck.cli import baseline, icom, pdf, report, rules, simulate
+from plancheck.version import __version__
+from plancheck.cli import baseline, icom, mosaiq, pdf, report, rules, simulate
 from plancheck.cli.check import check
 from plancheck.cli.deliveries import deliveries
 from plancheck.cli.documents import documents
@@ -35,6 +35,7 @@ app.add_typer(simulate.app, name="simulate")
 app.add_typer(baseline.app, name="baseline")
 app.add_typer(report.app, name="report")
 app.add_typer(icom.app, name="icom")
+app.add_typer(mosaiq.app, name="mosaiq")
 
 
 @app.command()

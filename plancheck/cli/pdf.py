@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
 from plancheck.config import load_config
 from plancheck.errors import PlancheckError
-from plancheck.sources.pdfplan.extract import Document, extract
-from plancheck.sources.pdfplan.parse import Parsed, parse_document, recognise
-from plancheck.sources.pdfplan.template import TemplateSet, load_templates, template_dirs
+
+if TYPE_CHECKING:
+    from plancheck.sources.pdfplan.extract import Document
+    from plancheck.sources.pdfplan.parse import Parsed
+    from plancheck.sources.pdfplan.template import TemplateSet
 
 app = typer.Typer(
     help=(
@@ -39,6 +41,8 @@ TEMPLATE_DIRS = typer.Option(None, "--templates", help="A folder of clinic templ
 
 
 def _templates(config: Optional[Path], extra: Optional[list[Path]]) -> TemplateSet:
+    from plancheck.sources.pdfplan.template import load_templates, template_dirs
+
     dirs = list(template_dirs(load_config(config))) + list(extra or [])
     return load_templates(dirs)
 
@@ -68,6 +72,9 @@ def inspect(
     """
     try:
         templates = _templates(config, templates_dir)
+        from plancheck.sources.pdfplan.extract import extract
+        from plancheck.sources.pdfplan.parse import parse_document
+
         document = extract(file)
     except PlancheckError as exc:
         raise _fail(exc) from None
@@ -122,6 +129,8 @@ def inspection(document: Document, templates: TemplateSet, parsed: Parsed | None
                                                 "ignored": any(i.search(line.text) for i in ignore)} for line in p.lines]}
                  for p in document.pages],
     }
+    from plancheck.sources.pdfplan.parse import recognise
+
     tried = parsed.others if parsed else [recognise(document, t) for t in templates]
     data["other_templates"] = [{"name": r.template.name, "fits": r.fits, "why": r.why} for r in tried]
     if parsed is None:

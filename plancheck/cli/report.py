@@ -10,7 +10,6 @@ from rich.console import Console
 from rich.text import Text
 
 from plancheck.errors import PlancheckError
-from plancheck.report import RENDERERS, load_run, render, render_terminal, write_all
 
 app = typer.Typer(
     help=(
@@ -31,6 +30,8 @@ def show(run_file: Path = RUN_ARG, verbose: bool = typer.Option(False, "--verbos
 
     Example: plancheck report show results/PC-0042/20240501_140309_initial.json --verbose
     """
+    from plancheck.report import load_run, render_terminal
+
     try:
         run = load_run(run_file)
     except PlancheckError as exc:
@@ -42,13 +43,15 @@ def show(run_file: Path = RUN_ARG, verbose: bool = typer.Option(False, "--verbos
 @app.command()
 def write(
     run_file: Path = RUN_ARG,
-    fmt: str = typer.Option("all", "--format", "-f", help=f"One of {', '.join(RENDERERS)}, or all (HTML, JSON and PDF)."),
+    fmt: str = typer.Option("all", "--format", "-f", help="One of terminal, html, pdf, json, or all (HTML, JSON and PDF)."),
     out: Path = typer.Option(..., "--out", "-o", help="File to write; with --format all, the folder to file the run under <patient>/<time>_<kind>.*"),
 ) -> None:
     """Write a saved run as HTML, PDF, JSON or plain text.
 
     Example: plancheck report write run.json --format pdf --out chart-check.pdf
     """
+    from plancheck.report import load_run, render, write_all
+
     try:
         run = load_run(run_file)
         paths = list(write_all(run, out).values()) if fmt.lower() == "all" else [render(run, fmt, out)]

@@ -8,11 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from plancheck.api import rule_library
-from plancheck.checks.kinds import KINDS
-from plancheck.cli.common import ConfigOption, config_from, console, reports_errors
-from plancheck.rules.loader import RuleLibrary
-from plancheck.vocabulary import VOCABULARY
+from plancheck.cli.common import ConfigOption, config_from, console, err, reports_errors
 
 app = typer.Typer(help="Rule sets: which checks run for which treatment type.\n\nExample: plancheck rules show photon-vmat", no_args_is_help=True)
 out = console()
@@ -22,6 +18,8 @@ out = console()
 @reports_errors
 def list_(config: Path = ConfigOption) -> None:
     """List the rule sets (shipped and the clinic's), with what they extend and when they apply."""
+    from plancheck.api import rule_library
+
     lib = rule_library(config_from(config))
     table = Table("rule set", "extends", "applies when", "checks", "manual", "from", show_lines=True)
     for rs in lib.validate():
@@ -33,6 +31,8 @@ def list_(config: Path = ConfigOption) -> None:
 @reports_errors
 def show(name: str = typer.Argument(..., help="Rule set name, e.g. photon-vmat."), config: Path = ConfigOption) -> None:
     """Show a resolved rule set: every check it runs (inherited ones too), per check kind."""
+    from plancheck.api import rule_library
+
     rs = rule_library(config_from(config)).get(name)
     out.print(f"[bold]{rs.name}[/] ({' -> '.join(rs.lineage)}): {rs.description}")
     if rs.vars:
@@ -55,15 +55,26 @@ def show(name: str = typer.Argument(..., help="Rule set name, e.g. photon-vmat."
 @app.command()
 @reports_errors
 def validate(folders: list[Path] = typer.Argument(None, help="Clinic rule folders (default: those in plancheck.toml)."), config: Path = ConfigOption) -> None:
-    """Check rule files: a bad file is reported with its file, line and what is wrong (exit 2)."""
+    """Check rule files: every problem is reported with its file, line and what is wrong (exit 2)."""
+    from plancheck.checks.kinds import KINDS
+    from plancheck.rules.loader import RuleLibrary, RuleProblems
+
     dirs = folders or list(config_from(config).rule_dirs)
-    sets = RuleLibrary(dirs, registered=KINDS).validate()
+    try:
+        sets = RuleLibrary(dirs, registered=KINDS, strict=False).validate()
+    except RuleProblems as exc:
+        for problem in exc.problems:
+            err.print(f"[bold red]error:[/] {escape(problem.message)}", highlight=False, soft_wrap=True)
+        err.print(f"{len(exc.problems)} problem(s) in the rule files; nothing was changed", highlight=False)
+        raise typer.Exit(2) from None
     out.print(f"[green]ok[/]: {len(sets)} rule sets valid ({', '.join(rs.name for rs in sets)})")
 
 
 @app.command()
 def params() -> None:
     """List the parameter vocabulary names usable in rule expressions, with unit and default tolerance."""
+    from plancheck.vocabulary import VOCABULARY
+
     table = Table("param", "scope", "kind", "unit", "tolerance/action", "description")
     for spec in VOCABULARY.values():
         tol = f"{spec.tolerance:g}/{spec.action:g}" if spec.tolerance is not None and spec.action is not None else ""

@@ -11,15 +11,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
 
-from plancheck.api import rule_library
-from plancheck.checks.engine import select_rule_set
 from plancheck.cli.check import Format, Kind, parse_today
 from plancheck.cli.common import ConfigOption, config_from, console, reports_errors
-from plancheck.collector import collect
-from plancheck.report.matrix import render_matrix_terminal, write_matrix_html
-from plancheck.simulate.auto import run_matrix
-from plancheck.simulate.catalogue import load_catalogue
-from plancheck.simulate.interactive import prepare, run_edited
 
 app = typer.Typer(
     help=(
@@ -46,6 +39,8 @@ def edit(
     today: str = typer.Option(None, "--today", help="Check as of this date (YYYY-MM-DD)."),
 ) -> None:
     """Write the patient's collected table to DIR as one CSV per source, with a README saying what to edit."""
+    from plancheck.simulate.interactive import prepare
+
     paths = prepare(patient_id, folder, plan=plan, kind=kind.value, config_path=config, rules=rules, today=parse_today(today) or dt.datetime.now().replace(microsecond=0))
     out.print(f"wrote {', '.join(p.name for p in paths)} to {folder}; edit them, then run: plancheck simulate run {folder}", highlight=False)
 
@@ -54,6 +49,8 @@ def edit(
 @reports_errors
 def run(folder: Path = typer.Argument(..., help="Folder written by `plancheck simulate edit`.")) -> None:
     """Run the checks on the edited table and show, check by check, what changed against the unedited run."""
+    from plancheck.simulate.interactive import run_edited
+
     before, after, changes = run_edited(folder)
     if not changes:
         out.print("no check changed: the edits were not caught by any check (or changed nothing)")
@@ -79,16 +76,26 @@ def auto(
     fmt: Format = typer.Option(Format.terminal, "--format", "-f", help="terminal, or json (the matrix as data on stdout)."),
     html: Path = typer.Option(None, "--html", help="Write the matrix as HTML here (default: <output>/<patient>/detection_matrix.html)."),
     today: str = typer.Option(None, "--today", help="Check as of this date (YYYY-MM-DD)."),
+    accept_silent: bool = typer.Option(False, "--accept-silent", help="Exit 0 even when an expected check stays silent while others catch the fault."),
 ) -> None:
     """Apply each catalogued fault alone to a clean case and report the detection matrix.
 
-    Exit 1 when a fault escapes every check or the clean case raises a false alarm.
+    Exit 1 when a fault escapes every check, an expected check stays silent while others
+    catch the fault (unless --accept-silent), or the clean case raises a false alarm.
     """
+    from plancheck.api import rule_library
+    from plancheck.checks.engine import select_rule_set
+    from plancheck.collector import collect
+    from plancheck.report.matrix import render_matrix_terminal, write_matrix_html
+    from plancheck.simulate.auto import run_matrix
+    from plancheck.simulate.catalogue import known_check_ids, load_catalogue
+
     cfg = config_from(config)
     when = parse_today(today) or dt.datetime.now().replace(microsecond=0)
     table = collect(patient_id, plan, cfg)
-    rule_set = select_rule_set(rule_library(cfg), table, when, rules)
-    catalogue = [f for f in load_catalogue(faults) if f.kind in {k.value for k in kinds}]
+    library = rule_library(cfg)
+    rule_set = select_rule_set(library, table, when, rules)
+    catalogue = [f for f in load_catalogue(faults, known_check_ids(library)) if f.kind in {k.value for k in kinds}]
     if only:
         wanted = {x.strip() for x in only.split(",")}
         catalogue = [f for f in catalogue if f.id in wanted]
@@ -96,6 +103,7 @@ def auto(
         task = progress.add_task("injecting faults", total=len(catalogue))
         matrix = run_matrix(table, catalogue, rule_set, config=cfg, today=when, patient_id=patient_id,
                             progress=lambda f: progress.update(task, advance=1, description=f"fault {f.id}"))
+    matrix.accept_silent = accept_silent
     html_path = write_matrix_html(matrix, html or cfg.output_dir / patient_id / "detection_matrix.html")
     if fmt == Format.json:
         typer.echo(json.dumps(matrix.to_dict(), indent=2))

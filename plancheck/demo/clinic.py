@@ -46,6 +46,10 @@ max_dose_rate_mu_min = 600
 [[machines]]
 name = "AGILITY2"
 type = "elekta"
+
+[[machines]]
+name = "CLINAC1"
+type = "varian"
 """
 
 
@@ -57,7 +61,7 @@ def build_clinic(folder: Path) -> tuple[DemoClinic, Config]:
             if target.is_dir():
                 shutil.rmtree(target)
     clinic = build_demo_mosaiq(folder)
-    for patient_id, rt_plan in clinic.rt_plans.items():
+    for rt_plan in clinic.rt_plans.values():
         focaldata_from_rtplan(rt_plan, folder / "FocalData")
     write_reports(clinic, folder / "mosaiq-documents")
     record_deliveries(clinic, folder)

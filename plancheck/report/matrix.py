@@ -11,7 +11,7 @@ from rich.table import Table
 from plancheck.report.html import environment
 from plancheck.simulate.auto import DetectionMatrix
 
-STYLE = {"caught": "green", "escaped": "bold red", "caught_unexpected": "blue", "skipped": "dim"}
+STYLE = {"caught": "green", "expected_silent": "bold magenta", "escaped": "bold red", "caught_unexpected": "blue", "skipped": "dim"}
 
 
 def render_matrix_terminal(m: DetectionMatrix, console: Console) -> None:
@@ -20,11 +20,14 @@ def render_matrix_terminal(m: DetectionMatrix, console: Console) -> None:
     for o in m.outcomes:
         style = STYLE[o.outcome]
         caught = ", ".join(f"[green]{escape(c)}[/]" if c in o.expected else f"[blue]{escape(c)}[/]" for c in o.caught_by)
-        table.add_row(escape(o.id), escape(o.kind), f"[{style}]{o.outcome.replace('_', ' ')}[/]", caught or (escape(o.reason) if o.reason else "-"), escape(", ".join(o.expected)))
+        expected = ", ".join(f"[bold magenta]{escape(c)} (silent)[/]" if c in o.silent else escape(c) for c in o.expected)
+        table.add_row(escape(o.id), escape(o.kind), f"[{style}]{escape(o.label)}[/]", caught or (escape(o.reason) if o.reason else "-"), expected)
     console.print(table)
     counts = {k: len(m.by_outcome(k)) for k in STYLE}
     console.print(
-        f"caught {counts['caught']}, [bold red]escaped {counts['escaped']}[/], caught only by other checks {counts['caught_unexpected']}, "
+        f"caught {counts['caught']}, [bold red]escaped {counts['escaped']}[/], "
+        f"[bold magenta]caught by others with an expected check silent {counts['expected_silent']}[/]{' (accepted)' if m.accept_silent else ''}, "
+        f"caught only by other checks {counts['caught_unexpected']}, "
         f"skipped {counts['skipped']}, false alarms on the clean case {len(m.false_alarms)}"
     )
     for a in m.false_alarms:

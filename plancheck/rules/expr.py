@@ -88,7 +88,7 @@ PURE_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "days_between": lambda a, b: (_to_date(b) - _to_date(a)).total_seconds() / 86400.0,
     "percent_diff": lambda a, b: 100.0 * (float(a) - float(b)) / float(b),
 }
-SCOPE_FUNCTIONS = ("present", "value", "same", "any_beam", "all_beams", "count", "today", "days_since", "has_source")
+SCOPE_FUNCTIONS = ("present", "value", "same", "any_beam", "all_beams", "beams_with", "count", "today", "days_since", "has_source")
 FUNCTIONS = tuple(PURE_FUNCTIONS) + SCOPE_FUNCTIONS
 
 
@@ -104,14 +104,39 @@ class Expression:
         return _eval(self.tree.body, scope)
 
 
+MAX_CHARS = 1000  # a rule expression is a line or two; longer is not hand-written
+MAX_DEPTH = 40  # nesting of the parsed expression (keeps evaluation far from Python's recursion limit)
+
+
+def _depth(tree: ast.AST) -> int:
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
+def _parse(text: str) -> ast.Expression:
+    if len(text) > MAX_CHARS:
+        raise ExprError(f"expression is {len(text)} characters long; at most {MAX_CHARS}")
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError as exc:
+        column = f" at column {exc.offset}" if exc.offset else ""
+        raise ExprError(f"not a valid expression{column}: {text[:80]!r}") from None
+    except (ValueError, RecursionError, MemoryError):  # a NUL byte; nesting beyond the parser's limits
+        raise ExprError("not a valid expression (a NUL character, or nested too deeply)") from None
+    if _depth(tree) > MAX_DEPTH:
+        raise ExprError(f"expression nested more than {MAX_DEPTH} levels deep")
+    return tree
+
+
 def compile_expression(text: str, known_sources: tuple[str, ...] = ()) -> Expression:
     """Parse and validate; ExprError says what is not allowed and where in the text."""
     if not isinstance(text, str) or not text.strip():
         raise ExprError("expression is empty")
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError as exc:
-        raise ExprError(f"not a valid expression at column {exc.offset}: {text.strip()!r}") from None
+    tree = _parse(text.strip())
     names: set[str] = set()
     for node in ast.walk(tree):
         _validate(node, known_sources, names)

@@ -3,212 +3,206 @@
 A rule file holds one rule set. A set named like a shipped one in a clinic
 folder is layered over it (its checks replace those with the same id, its
 vars and tolerances are merged, ``remove:`` drops inherited checks). A bad
-rule file is an error that names file and line; it is never skipped.
+rule file is an error that names file and line; it is never skipped. Every
+problem found is reported, not only the first (:class:`RuleProblems`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable
-
-import yaml
+from typing import Any
 
 from plancheck.errors import RuleError
-from plancheck.rules.expr import ExprError, compile_expression
-from plancheck.rules.model import CHECK_KINDS, FOR_EACH, ManualItem, RuleCheck, RuleSet, Tolerance
-from plancheck.table import SOURCES
-from plancheck.vocabulary import VOCABULARY
+from plancheck.rules.model import RuleSet
+from plancheck.rules.names import check_names
+from plancheck.rules.parse import at, expression, parse_check, parse_manual, parse_tolerances, parse_vars, unknown_keys
+from plancheck.rules.problems import Problems, RuleProblems, did_you_mean
+from plancheck.yamlfile import LineDict, LineList, YamlError, load_yaml_file
 
-LINE = "__line__"
-SET_KEYS = {"name", "extends", "description", "match", "vars", "tolerances", "checks", "manual", "remove", LINE}
-CHECK_KEYS = {"id", "name", "kinds", "type", "expect", "when", "for_each", "level", "message", "with", "reference", LINE}
-MANUAL_KEYS = {"id", "text", "kinds", "reference", LINE}
+SET_KEYS = {"name", "extends", "description", "match", "vars", "tolerances", "checks", "manual", "remove"}
+MAX_RULE_FILE_BYTES = 256 * 1024  # the shipped general.yaml is 8 kB
 
-
-class _LineLoader(yaml.SafeLoader):
-    """A SafeLoader that records each mapping's line (1-based) under ``__line__``."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        mapping = super().construct_mapping(node, deep=deep)
-        mapping[LINE] = node.start_mark.line + 1
-        return mapping
+__all__ = ["RuleLibrary", "RuleProblems", "read_rule_file", "shipped_dir"]
 
 
 def shipped_dir() -> Path:
     return Path(str(resources.files("plancheck.rules")))
 
 
-def read_rule_file(path: Path) -> dict[str, Any]:
-    """Parse one YAML rule file, keeping line numbers; RuleError on bad YAML."""
+def read_rule_file(path: Path, max_bytes: int = MAX_RULE_FILE_BYTES) -> LineDict:
+    """Parse one YAML rule (or fault) file with line numbers; RuleError names file and line."""
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise RuleError(f"not valid YAML: {exc.problem}", where=line, fix="check indentation and quoting on that line") from None
-    except OSError as exc:
-        raise RuleError(f"cannot read ({exc.strerror})", where=str(path)) from None
-    if not isinstance(data, dict):
+        data = load_yaml_file(path, max_bytes)
+    except YamlError as exc:
+        raise RuleError(str(exc), where=f"{path}:{exc.line}", fix=exc.fix) from None
+    except (OSError, ValueError) as exc:
+        raise RuleError(f"cannot read ({getattr(exc, 'strerror', None) or exc})", where=str(path)) from None
+    if not isinstance(data, LineDict):
         raise RuleError("a rule file must be a mapping with at least `name:`", where=f"{path}:1")
     return data
 
 
-def _at(path: Path, node: dict[str, Any] | None) -> str:
-    return f"{path}:{node.get(LINE, 1) if isinstance(node, dict) else 1}"
-
-
-def _kinds(value: Any, where: str) -> tuple[str, ...]:
-    kinds = (value,) if isinstance(value, str) else tuple(value or CHECK_KINDS)
-    bad = [k for k in kinds if k not in CHECK_KINDS]
-    if bad:
-        raise RuleError(f"unknown check kind(s) {bad}; use {', '.join(CHECK_KINDS)}", where=where)
-    return kinds
-
-
-def _expression(text: Any, where: str, field: str) -> Any:
+def _rule_files(folder: Path) -> list[Path]:
     try:
-        return compile_expression(str(text), SOURCES)
-    except ExprError as exc:
-        raise RuleError(f"{field}: {exc}", where=where) from None
+        if not folder.is_dir():
+            raise RuleError("rule folder not found", where=str(folder), fix="check [rules] dirs in plancheck.toml")
+        return sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise RuleError(f"cannot read the rule folder ({reason})", where=str(folder)[:200], fix="check [rules] dirs in plancheck.toml") from None
 
 
-def _unknown_keys(node: dict[str, Any], allowed: set[str], where: str, what: str) -> None:
-    extra = sorted(set(node) - allowed)
-    if extra:
-        raise RuleError(f"{what} has unknown key(s) {', '.join(map(str, extra))}; allowed: {', '.join(sorted(allowed - {LINE}))}", where=where)
+def _kind_settings(registered: Iterable[str] | Mapping[str, Any] | None) -> dict[str, Mapping[str, str] | None]:
+    """Registered check kinds and the ``with:`` keys each accepts (None: not declared, not checked)."""
+    if registered is None:
+        from plancheck.checks.kinds import KINDS
 
-
-def parse_check(node: Any, path: Path, registered: Iterable[str]) -> RuleCheck:
-    where = _at(path, node)
-    if not isinstance(node, dict):
-        raise RuleError("each entry of `checks:` must be a mapping with id and expect (or type)", where=where)
-    _unknown_keys(node, CHECK_KEYS, where, "check")
-    if "id" not in node:
-        raise RuleError("check has no `id:`", where=where)
-    ctype = node.get("type", "expression")
-    if ctype != "expression" and ctype not in registered:
-        raise RuleError(f"check {node['id']}: unknown type {ctype!r}; known: expression, {', '.join(sorted(registered))}", where=where)
-    if ctype == "expression" and "expect" not in node:
-        raise RuleError(f"check {node['id']}: an expression check needs `expect:`", where=where)
-    for_each = node.get("for_each")
-    if for_each is not None and for_each not in FOR_EACH:
-        raise RuleError(f"check {node['id']}: for_each must be one of {', '.join(FOR_EACH)}", where=where)
-    level = node.get("level", "fail")
-    if level not in ("fail", "warn"):
-        raise RuleError(f"check {node['id']}: level must be fail or warn", where=where)
-    params = {k: v for k, v in (node.get("with") or {}).items() if k != LINE}
-    return RuleCheck(
-        id=str(node["id"]),
-        name=str(node.get("name", node["id"])),
-        kinds=_kinds(node.get("kinds"), where),
-        type=ctype,
-        expect=_expression(node["expect"], where, f"check {node['id']} expect") if "expect" in node else None,
-        when=_expression(node["when"], where, f"check {node['id']} when") if "when" in node else None,
-        for_each=for_each,
-        level=level,
-        message=str(node.get("message", "")),
-        params=params,
-        reference=str(node.get("reference", "")),
-        origin=where,
-    )
-
-
-def parse_manual(node: Any, path: Path) -> ManualItem:
-    where = _at(path, node)
-    if not isinstance(node, dict) or "id" not in node or "text" not in node:
-        raise RuleError("each entry of `manual:` needs id and text", where=where)
-    _unknown_keys(node, MANUAL_KEYS, where, "manual item")
-    return ManualItem(str(node["id"]), str(node["text"]), _kinds(node.get("kinds"), where), where)
-
-
-def parse_tolerances(node: Any, path: Path) -> dict[str, Tolerance]:
-    out: dict[str, Tolerance] = {}
-    for param, spec in (node or {}).items():
-        if param == LINE:
-            continue
-        where = _at(path, spec if isinstance(spec, dict) else node)
-        if param not in VOCABULARY:
-            raise RuleError(f"tolerance for unknown parameter {param!r}", where=where, fix="see `plancheck rules params` for the vocabulary")
-        if isinstance(spec, (int, float)):
-            out[param] = Tolerance(float(spec), float(spec))
-        elif isinstance(spec, dict) and "tolerance" in spec:
-            tol = float(spec["tolerance"])
-            out[param] = Tolerance(tol, float(spec.get("action", tol)))
-        else:
-            raise RuleError(f"tolerance for {param} must be a number or {{tolerance: x, action: y}}", where=where)
-    return out
+        registered = KINDS
+    if isinstance(registered, Mapping):
+        return {name: getattr(kind, "accepts", None) for name, kind in registered.items()}
+    return dict.fromkeys(registered)
 
 
 class RuleLibrary:
-    """All rule sets from the shipped folder and the clinic folders, resolved on demand."""
+    """All rule sets from the shipped folder and the clinic folders, resolved on demand.
 
-    def __init__(self, clinic_dirs: Iterable[Path] = (), registered: Iterable[str] | None = None) -> None:
-        from plancheck.checks.kinds import KINDS
+    ``strict`` (the default) raises the problems of unreadable files at once; with
+    ``strict=False`` they wait for :meth:`validate`, which reports every problem of every set.
+    """
 
-        self.registered = tuple(KINDS if registered is None else registered)
-        self.raw: dict[str, list[tuple[Path, dict[str, Any]]]] = {}
+    def __init__(self, clinic_dirs: Iterable[Path] = (), registered: Iterable[str] | Mapping[str, Any] | None = None, *, strict: bool = True) -> None:
+        self.kinds = _kind_settings(registered)
+        self.registered = tuple(self.kinds)
+        self.raw: dict[str, list[tuple[Path, LineDict]]] = {}
+        self.file_problems = Problems()
         for folder in (shipped_dir(), *clinic_dirs):
-            folder = Path(folder)
-            if not folder.is_dir():
-                raise RuleError("rule folder not found", where=str(folder), fix="check [rules] dirs in plancheck.toml")
-            for path in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")):
-                data = read_rule_file(path)
-                _unknown_keys(data, SET_KEYS, _at(path, data), "rule set")
-                if "name" not in data:
-                    raise RuleError("rule set has no `name:`", where=_at(path, data))
-                self.raw.setdefault(str(data["name"]), []).append((path, data))
-        self._resolved: dict[str, RuleSet] = {}
+            try:
+                paths = _rule_files(Path(folder))
+            except RuleError as exc:
+                self.file_problems.extend([exc])
+                continue
+            for path in paths:
+                self._read(path)
+        self._resolved: dict[str, tuple[RuleSet, list[RuleError]]] = {}
+        if strict:
+            self.file_problems.raise_if_any()
+
+    def _read(self, path: Path) -> None:
+        try:
+            data = read_rule_file(path)
+        except RuleError as exc:
+            self.file_problems.extend([exc])
+            return
+        unknown_keys(data, SET_KEYS, path, "rule set", self.file_problems)
+        if not isinstance(data.get("name"), str) or not data["name"].strip():
+            self.file_problems.add("rule set has no `name:`", at(path, data.line))
+            return
+        self.raw.setdefault(data["name"], []).append((path, data))
 
     @property
     def names(self) -> list[str]:
         return sorted(self.raw)
 
-    def get(self, name: str, _chain: tuple[str, ...] = ()) -> RuleSet:
-        if name in self._resolved:
-            return self._resolved[name]
+    def get(self, name: str) -> RuleSet:
+        """The resolved set; RuleProblems lists every problem in it and its parents."""
         if name not in self.raw:
-            raise RuleError(f"no rule set named {name!r}", fix=f"known: {', '.join(self.names)}")
-        if name in _chain:
-            raise RuleError(f"rule sets extend each other in a circle: {' -> '.join(_chain + (name,))}", where=str(self.raw[name][0][0]))
+            raise RuleError(f"no rule set named {name!r}", fix=f"{did_you_mean(name, self.raw)} known: {', '.join(self.names)}".strip())
+        problems = Problems()
+        rs = self._resolve(name, (), problems)
+        problems.raise_if_any()
+        return rs
+
+    def _parent(self, name: str, chain: tuple[str, ...], problems: Problems) -> RuleSet | None:
         layers = self.raw[name]
-        extends = next((d.get("extends") for _, d in reversed(layers) if d.get("extends")), None)
-        parent = self.get(str(extends), _chain + (name,)) if extends else None
+        declared = [(p, d) for p, d in layers if "extends" in d]
+        if not declared:
+            return None
+        path, data = declared[-1]
+        extends, where = data["extends"], at(path, data.line_of("extends"))
+        if not isinstance(extends, str) or extends not in self.raw:
+            problems.add(f"extends: no rule set named {extends!r}", where, did_you_mean(str(extends), self.raw) or f"known: {', '.join(self.names)}")
+            return None
+        if extends in (*chain, name):
+            problems.add(f"rule sets extend each other in a circle: {' -> '.join((*chain, name, extends))}", where)
+            return None
+        return self._resolve(extends, (*chain, name), problems)
+
+    def _resolve(self, name: str, chain: tuple[str, ...], problems: Problems) -> RuleSet:
+        if name in self._resolved:
+            rs, found = self._resolved[name]
+            problems.extend(found)
+            return rs
+        own = Problems()
+        parent = self._parent(name, chain, own)
+        layers = self.raw[name]
         rs = RuleSet(
             name=name,
-            extends=str(extends) if extends else None,
+            extends=parent.name if parent else None,
             checks=dict(parent.checks) if parent else {},
             manual=dict(parent.manual) if parent else {},
             tolerances=dict(parent.tolerances) if parent else {},
             vars=dict(parent.vars) if parent else {},
             match=parent.match if parent else None,
+            match_origin=parent.match_origin if parent else "",
             lineage=(name, *(parent.lineage if parent else ())),
             files=tuple(str(p) for p, _ in layers) + (parent.files if parent else ()),
         )
         for path, data in layers:
-            self._apply_layer(rs, path, data)
-        self._resolved[name] = rs
+            self._apply_layer(rs, path, data, own)
+        check_names(rs, rs.match_origin, own)
+        self._resolved[name] = (rs, list(own.items))
+        problems.extend(own.items)
         return rs
 
-    def _apply_layer(self, rs: RuleSet, path: Path, data: dict[str, Any]) -> None:
+    def _apply_layer(self, rs: RuleSet, path: Path, data: LineDict, problems: Problems) -> None:
         rs.description = str(data.get("description", rs.description))
         if "match" in data:
-            rs.match = _expression(data["match"], _at(path, data), "match")
-        for item in data.get("remove") or []:
-            if item not in rs.checks and item not in rs.manual:
-                raise RuleError(f"remove: no inherited check or manual item {item!r}", where=_at(path, data))
+            rs.match = expression(data["match"], at(path, data.line_of("match")), "match", problems)
+            rs.match_origin = at(path, data.line_of("match"))
+        self._remove(rs, path, data, problems)
+        rs.vars.update(parse_vars(data.get("vars"), path, data.line_of("vars"), problems))
+        rs.tolerances.update(parse_tolerances(data.get("tolerances"), path, data.line_of("tolerances"), problems))
+        seen: dict[str, int] = {}
+        for line, node in _entries(data, "checks", path, problems):
+            check = parse_check(node, path, line, self.kinds, problems)
+            if check is None:
+                continue
+            if check.id in seen:
+                problems.add(f"check {check.id} is declared twice in this file (first on line {seen[check.id]})", at(path, line))
+            seen[check.id] = line
+            rs.checks[check.id] = check
+        for line, node in _entries(data, "manual", path, problems):
+            item = parse_manual(node, path, line, problems)
+            if item is not None:
+                rs.manual[item.id] = item
+
+    @staticmethod
+    def _remove(rs: RuleSet, path: Path, data: LineDict, problems: Problems) -> None:
+        for line, item in _entries(data, "remove", path, problems):
+            if not isinstance(item, str):
+                problems.add("remove: each entry must be a check or manual item id", at(path, line))
+            elif item not in rs.checks and item not in rs.manual:
+                problems.add(f"remove: no inherited check or manual item {item!r}", at(path, line), did_you_mean(str(item), [*rs.checks, *rs.manual]))
             rs.checks.pop(item, None)
             rs.manual.pop(item, None)
-        rs.vars.update({k: v for k, v in (data.get("vars") or {}).items() if k != LINE})
-        rs.tolerances.update(parse_tolerances(data.get("tolerances"), path))
-        for node in data.get("checks") or []:
-            check = parse_check(node, path, self.registered)
-            rs.checks[check.id] = check
-        for node in data.get("manual") or []:
-            item = parse_manual(node, path)
-            rs.manual[item.id] = item
 
     def validate(self) -> list[RuleSet]:
-        """Resolve every set (raising RuleError on the first problem)."""
-        return [self.get(name) for name in self.names]
+        """Resolve every set; RuleProblems lists every problem of every file and set."""
+        problems = Problems()
+        problems.extend(self.file_problems.items)
+        sets = [self._resolve(name, (), problems) for name in self.names]
+        problems.raise_if_any()
+        return sets
 
+
+def _entries(data: LineDict, key: str, path: Path, problems: Problems) -> list[tuple[int, Any]]:
+    """(line, entry) for each entry of a list under ``key`` (a problem when it is not a list)."""
+    value = data.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, LineList):
+        problems.add(f"`{key}:` must be a list", at(path, data.line_of(key)))
+        return []
+    return [(value.line_of(i), node) for i, node in enumerate(value)]

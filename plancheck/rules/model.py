@@ -9,6 +9,7 @@ from plancheck.rules.expr import Expression
 
 CHECK_KINDS = ("initial", "weekly", "final")
 FOR_EACH = ("beam", "treatment_beam", "delivery", "task", "document")
+BEAM_EACH = ("beam", "treatment_beam")  # per-beam checks: in a composite, each runs on its own modality's beams
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class RuleCheck:
     params: dict[str, Any] = field(default_factory=dict)  # `with:` for registered kinds
     reference: str = ""  # TG-275 / MPPG item or clinic reference
     origin: str = ""  # file:line where it was declared
+    origins: dict[str, str] = field(default_factory=dict)  # file:line of each key (expect, when, message, ...)
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,14 @@ class ManualItem:
     text: str
     kinds: tuple[str, ...]
     origin: str = ""
+
+
+@dataclass(frozen=True)
+class RulePart:
+    """The rule set that checks the beams of some modalities, within a composite."""
+
+    modalities: frozenset[str]
+    rule_set: RuleSet
 
 
 @dataclass
@@ -57,6 +67,10 @@ class RuleSet:
     vars: dict[str, Any] = field(default_factory=dict)
     lineage: tuple[str, ...] = ()  # this set first, then its ancestors
     files: tuple[str, ...] = ()
+    match_origin: str = ""  # file:line of the `match:` in force
+    # a composite (a plan with beams of several modalities): plan-level checks above, per-beam checks per part
+    parts: tuple[RulePart, ...] = ()
+    unsupported: tuple[str, ...] = ()  # modalities of this plan no rule set fits
 
     def checks_for(self, kind: str) -> list[RuleCheck]:
         return [c for c in self.checks.values() if kind in c.kinds]

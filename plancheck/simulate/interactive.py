@@ -4,20 +4,20 @@ source system."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from plancheck.api import check_table
+from plancheck.api import check_table, rule_library
 from plancheck.checks.results import CheckResult, CheckRun, Status
 from plancheck.collector import collect
 from plancheck.config import Config, load_config
 from plancheck.errors import PlancheckError
-from plancheck.simulate.tablefiles import read_table, write_table
-from plancheck.table import ParamTable
+from plancheck.simulate.tablefiles import EditError, build_table, check_beams, read_rows, read_table, write_table
+from plancheck.table import Param, ParamTable
 
 SESSION = "session.json"
 ORIGINAL = ".original"
@@ -96,25 +96,38 @@ def run_edited(folder: Path) -> tuple[CheckRun, CheckRun, list[Change]]:
     session_path = folder / SESSION
     if not session_path.exists():
         raise PlancheckError("not a simulate folder (no session.json)", where=str(folder), fix="run `plancheck simulate edit PATIENT --dir DIR` first")
-    session = json.loads(session_path.read_text(encoding="utf-8"))
+    session = _session(session_path)
     config = load_config(session["config"]) if session.get("config") else Config()
     original = read_table(folder / ORIGINAL)
-    edited = read_table(folder, known_beams=set(original.beams()) | _new_beams(folder, original))
-    today = dt.datetime.fromisoformat(session["today"])
-    kwargs = dict(patient_id=session["patient_id"], kind=session["kind"], config=config, rules=session.get("rules"), today=today)
+    rows, notes = read_rows(folder)
+    check_beams(rows, set(original.beams()) | _new_beams([row for row, _ in rows], original))
+    edited = build_table(folder, rows, notes)
+    kwargs = dict(patient_id=session["patient_id"], kind=session["kind"], config=config, rules=session.get("rules"), today=session["today"])
     before = check_table(original, **kwargs)
-    after = check_table(edited, **kwargs | {"rules": session.get("rules") or before.rule_set})
+    # the edited table is checked by the same rule set (an edit must not switch it), unless it was chosen per
+    # modality ("photon-3d+electron"): then each beam's set is chosen again from the edited table
+    same = before.rule_set if before.rule_set in rule_library(config).raw else None
+    after = check_table(edited, **kwargs | {"rules": session.get("rules") or same})
     return before, after, compare_runs(before, after)
+
+
+def _session(path: Path) -> dict[str, Any]:
+    """session.json as written by :func:`prepare`; EditError when it was damaged."""
+    try:
+        session = json.loads(path.read_text(encoding="utf-8"))
+        session["today"] = dt.datetime.fromisoformat(session["today"])
+        if not all(isinstance(session.get(k), str) for k in ("patient_id", "kind")):
+            raise KeyError("patient_id")
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise EditError(f"session.json is damaged ({exc.__class__.__name__}: {exc})", where=str(path), fix="run `plancheck simulate edit` again") from None
+    return session
 
 
 NEW_BEAM_MIN_ROWS = 5  # a whole beam copied under a new label is an extra beam; a stray label is a typo
 
 
-def _new_beams(folder: Path, original: ParamTable) -> set[str]:
+def _new_beams(rows: list[Param], original: ParamTable) -> set[str]:
     """Beam labels a person added deliberately (a full set of beam rows under a new label)."""
-    counts: Counter[str] = Counter()
-    for path in folder.glob("*.csv"):
-        with path.open(newline="", encoding="utf-8") as fh:
-            counts.update(r["beam"].strip() for r in csv.DictReader(fh) if r.get("scope") == "beam")
+    counts = Counter(r.beam for r in rows if r.scope == "beam")
     known = set(original.beams())
     return {b for b, n in counts.items() if b not in known and n >= NEW_BEAM_MIN_ROWS}

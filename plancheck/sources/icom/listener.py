@@ -10,6 +10,11 @@ What it promises, and how:
   journalling) until the linac closes its side or ``drain_timeout_s`` passes,
   then ``shutdown(SHUT_RDWR)`` and ``close``: never a close with unread bytes,
   never ``SO_LINGER`` 0, so the linac sees a clean FIN rather than an RST.
+* **Bad input never stops it.** A message that cannot be read is set aside
+  (quarantine next to the journal, counted, logged with its offset) and the next
+  one is read; the framer's buffer is bounded; names made from the stream are
+  bounded and safe; an archive that cannot be written is not taken for a journal
+  failure. A restart replays the same bytes and records on.
 * **It runs for months.** Reconnects with capped exponential back-off, holds at
   most the delivery in progress in memory, logs every state change (rotating log
   file, set up by :func:`setup_logging`).
@@ -30,6 +35,8 @@ from pathlib import Path
 from plancheck.sources.icom.archive import Archived, Archiver
 from plancheck.sources.icom.deliveries import GAP_S
 from plancheck.sources.icom.journal import Journal
+from plancheck.sources.icom.names import safe_name
+from plancheck.sources.icom.quarantine import Quarantine
 from plancheck.sources.icom.splitter import Framer, Splitter
 
 log = logging.getLogger(__name__)
@@ -58,9 +65,13 @@ class ListenerOptions:
     def journal_dir(self) -> Path:
         return self.directory / "journal" / safe_machine(self.machine)
 
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.journal_dir / "quarantine"
+
 
 def safe_machine(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name.upper()) or "LINAC"
+    return safe_name(name.upper(), empty="LINAC")
 
 
 def setup_logging(directory: Path, machine: str, level: int = logging.INFO, max_bytes: int = 10 << 20, backups: int = 10) -> Path:
@@ -84,7 +95,8 @@ class Listener:
         self.options = options
         self.journal = Journal(options.journal_dir, options.segment_bytes)
         self.archiver = Archiver(options.directory)
-        self.splitter = Splitter(self.archiver, gap_s=options.gap_s, commit=self.journal.commit)
+        self.quarantine = Quarantine(options.quarantine_dir)
+        self.splitter = Splitter(self.archiver, gap_s=options.gap_s, commit=self.journal.commit, quarantine=self.quarantine)
         self.state = "starting"
         self.connections = 0
         self.bytes_received = 0
@@ -92,6 +104,7 @@ class Listener:
         self._stop = threading.Event()
         self._framer: Framer | None = None
         self._journal_error: OSError | None = None
+        self._journal_only = False  # after an unexpected error: journal what still comes while closing, parse nothing
         self.discarded = 0
         self._pruned_at = 0.0
 
@@ -171,7 +184,12 @@ class Listener:
 
     def _serve(self, sock: socket.socket) -> None:
         """Receive until stop, time-out, close or reset; then end the connection the right way."""
-        ending = self._receive(sock)
+        try:
+            ending = self._receive(sock)
+        except BaseException:  # whatever happened, the linac gets a FIN, never a reset; bytes still coming are journalled
+            self._journal_only = True
+            self._close_gracefully(sock)
+            raise
         self.endings.append(ending)
         if ending in ("stop", "timeout", "journal error"):
             self._set_state("closing", {"timeout": "link timed out", "stop": "stop requested"}.get(ending, ending))
@@ -223,8 +241,8 @@ class Listener:
         self.journal.append(data)
         self.bytes_received += len(data)
         assert self._framer is not None
-        for position, message in self._framer.feed(data):
-            self.splitter.message(position, message)
+        if not self._journal_only:
+            self.splitter.take(self._framer.feed(data))
 
     def _take_while_closing(self, data: bytes) -> None:
         try:
@@ -279,8 +297,7 @@ class Listener:
 
     def _end_stream(self) -> None:
         if self._framer is not None:
-            for position, message in self._framer.finish():
-                self.splitter.message(position, message)
+            self.splitter.take(self._framer.finish())
             self._framer = None
         self.splitter.flush_commit()
 
@@ -293,16 +310,13 @@ class Listener:
         for position, chunk in self.journal.replay(since):
             if framer is None or framer.connection != position.connection:
                 if framer is not None:
-                    for pos, message in framer.finish():
-                        self.splitter.message(pos, message)
+                    self.splitter.take(framer.finish())
                 framer = Framer(position.connection, position.offset)
                 self.splitter.new_stream()
             replayed += len(chunk)
-            for pos, message in framer.feed(chunk):
-                self.splitter.message(pos, message)
+            self.splitter.take(framer.feed(chunk))
         if framer is not None:
-            for pos, message in framer.finish():
-                self.splitter.message(pos, message)
+            self.splitter.take(framer.finish())
         self.splitter.flush_commit()
         if replayed:
             open_delivery = self.splitter.open
@@ -332,14 +346,11 @@ def archive_raw(files: list[Path], directory: Path, gap_s: float = GAP_S) -> lis
         for issue in issues:
             log.warning("%s", issue.message)
         if framer is None or stream != previous:
-            for position, message in framer.finish() if framer else []:
-                splitter.message(position, message)
+            splitter.take(framer.finish() if framer else [])
             framer = Framer(number, int(match.group(2)) if match else 0)
             splitter.new_stream()
         previous = stream
-        for position, message in framer.feed(data):
-            splitter.message(position, message)
-    for position, message in framer.finish() if framer else []:
-        splitter.message(position, message)
+        splitter.take(framer.feed(data))
+    splitter.take(framer.finish() if framer else [])
     splitter.end()
     return list(splitter.results)

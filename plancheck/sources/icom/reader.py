@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 TIMESTAMP = re.compile(rb"\d\d\d\d-\d\d-\d\d\d\d:\d\d:\d\d")
 MAX_MESSAGE_BYTES = 1 << 20
+MAX_STREAM_BYTES = 640 << 20  # above the listener's largest archive part (512 MiB); bounds an xz bomb
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -71,12 +72,12 @@ class IcomReading:
     issues: list[SourceError] = field(default_factory=list)
 
 
-class BrokenMessage(Exception):
-    """A message that cannot be read; carries the offset of the damage."""
+class BrokenMessage(SourceError):
+    """A message that cannot be read; carries the offset of the damage (in the bytes it was read from)."""
 
     def __init__(self, offset: int, what: str, truncated: bool = False) -> None:
-        super().__init__(what)
-        self.offset, self.what, self.truncated = offset, what, truncated
+        super().__init__(what, where=f"byte {offset}")
+        self.offset, self.truncated = offset, truncated
 
 
 # ---- bytes in ------------------------------------------------------------
@@ -103,9 +104,12 @@ def load_stream(source: bytes | bytearray | str | Path, *, strict: bool = True) 
 def _decompress(raw: bytes, where: str, strict: bool) -> tuple[bytes, str, list[SourceError]]:
     decoder = lzma.LZMADecompressor(format=lzma.FORMAT_XZ)
     try:
-        data = decoder.decompress(raw)
-    except lzma.LZMAError as exc:
+        data = decoder.decompress(raw, max_length=MAX_STREAM_BYTES + 1)
+    except (lzma.LZMAError, EOFError) as exc:
         raise SourceError(f"corrupt xz archive ({exc})", where=f"{where} byte 0..{len(raw)}", fix="restore it from the listener's raw journal with `plancheck icom archive`") from None
+    if len(data) > MAX_STREAM_BYTES:
+        raise SourceError(f"xz archive decompresses to more than {MAX_STREAM_BYTES} bytes; the listener never writes one that large",
+                          where=f"{where} byte 0", fix="is this an iCOM archive?")
     if decoder.eof:
         return data, where, []
     error = SourceError(
@@ -254,7 +258,8 @@ def _split_block(data: bytes, pos: int, end: int, expected: int) -> tuple[list[b
     body, last = pieces[1:-1], pieces[-1]
     if len(last) < 4 or last[1:4] != b"\x00\x00\x00" or len(last) < 4 + last[0]:
         return None
-    if any(len(p) != 4 + p[0] or p[1:4] != b"\x00\x00\x00" for p in body):
+    # a piece shorter than its length field (two item headers back to back) leaves the block to the walk
+    if any(len(p) < 4 or len(p) != 4 + p[0] or p[1:4] != b"\x00\x00\x00" for p in body):
         return None
     values = [p[4:] for p in body] + [last[4 : 4 + last[0]]]
     block_end = pos + 8 * expected + sum(len(p) for p in body) + 4 + last[0]
@@ -265,6 +270,8 @@ def _walk_block(data: bytes, pos: int, end: int, name: str, expected: int, block
     """Item by item, to say exactly what is wrong with a block the fast path refused."""
     raw: list[bytes] = []
     while len(raw) < expected and pos + F.ITEM_HEADER_SIZE <= end and data.startswith(_POSITION_PREFIX, pos):
+        if data.startswith(_POSITION_PREFIX, pos + len(_POSITION_PREFIX)):
+            raise BrokenMessage(pos, f"{name} position {len(raw) + 1} has no length or value (two item headers back to back)")
         value_end = pos + F.ITEM_HEADER_SIZE + int.from_bytes(data[pos + 8 : pos + F.ITEM_HEADER_SIZE], "little")
         if value_end > end:
             raise BrokenMessage(pos, f"{name} position runs past the end of the message: truncated", truncated=True)

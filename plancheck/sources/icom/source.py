@@ -25,9 +25,11 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from plancheck.errors import SourceError
+from plancheck.errors import PlancheckError, SourceError
 from plancheck.sources import Reading, Request, configured_folder
+from plancheck.sources.icom.archive import SET_ASIDE_SUFFIX, UNREADABLE
 from plancheck.sources.icom.deliveries import GAP_S, DeliveredBeam, delivered_beam, split_records
+from plancheck.sources.icom.names import safe_name
 from plancheck.sources.icom.reader import read_icom
 from plancheck.sources.normalise import angle_iec, energy, modality
 from plancheck.table import Param, iso
@@ -40,7 +42,11 @@ def patient_dirs(root: Path, patient_id: str) -> list[Path]:
     """Folders ``<ID>_<NAME>`` of one patient below ``root`` (a name may have changed: all of them)."""
     if not root.is_dir():
         return []
-    return sorted(p for p in root.iterdir() if p.is_dir() and p.name.startswith(f"{patient_id}_"))
+    prefix = f"{safe_name(patient_id)}_"
+    try:
+        return sorted(p for p in root.iterdir() if p.is_dir() and p.name.startswith(prefix))
+    except OSError as exc:
+        raise SourceError(f"cannot list the iCOM archive folder ({exc.strerror or exc})", where=str(root), fix="check the folder's permissions") from None
 
 
 def delivered_beams(icom_dir: Path, patient_id: str, gap_s: float = GAP_S) -> tuple[list[DeliveredBeam], list[str]]:
@@ -51,22 +57,38 @@ def delivered_beams(icom_dir: Path, patient_id: str, gap_s: float = GAP_S) -> tu
         for path in sorted(folder.glob("*.xz")):
             try:
                 found = _beams_in(path, f"{folder.name}/{path.stem}", patient_id, gap_s, warnings)
-            except SourceError as exc:
-                warnings.append(f"{exc.message}; this archive is left out")
+            except PlancheckError as exc:
+                where = "" if str(path) in exc.message else f"{path}: "
+                warnings.append(f"{where}{exc.message}; this archive is left out, the others are read")
                 continue
             beams.extend(found)
-    for folder in patient_dirs(icom_dir / "unknown_error_in_record", patient_id):
-        files = sorted(folder.glob("*.xz"))
-        if files:
-            warnings.append(f"{len(files)} delivery archive(s) the listener could not read are set aside in {folder} ({', '.join(p.name for p in files)}); see the listener's log")
+    for folder in patient_dirs(icom_dir / UNREADABLE, patient_id):
+        warnings += _unreadable(folder)
     beams.sort(key=lambda b: (b.start, b.key))
     return beams, warnings
+
+
+def _unreadable(folder: Path) -> list[str]:
+    """Warnings for what the listener set aside for this patient: whole deliveries, and pieces of deliveries."""
+    files = sorted(folder.glob("*.xz"))
+    pieces = [p.name for p in files if SET_ASIDE_SUFFIX in p.stem]
+    whole = [p.name for p in files if p.name not in pieces]
+    out = []
+    if whole:
+        out.append(f"{len(whole)} delivery archive(s) the listener could not read are set aside in {folder} ({', '.join(whole)}); see the listener's log")
+    if pieces:
+        out.append(f"{len(pieces)} delivery(ies) had messages the listener could not read, set aside in {folder} ({', '.join(pieces)}); "
+                   "those deliveries are read without them: see the listener's log for their offsets")
+    return out
 
 
 def _beams_in(path: Path, key: str, patient_id: str, gap_s: float, warnings: list[str]) -> list[DeliveredBeam]:
     reading = read_icom(path, strict=False)
     warnings.extend(f"{issue.message} (skipped)" for issue in reading.issues)
     runs = [run for run in split_records(reading.records, gap_s) if _rises(run)]
+    if not runs:
+        raise SourceError(f"no delivered beam in this archive ({len(reading.records)} readable message(s), no MU counter rising)", where=str(path),
+                          fix="the listener archives only deliveries: was the file emptied or replaced?")
     found = []
     for index, run in enumerate(runs):
         if run[0].patient_id != patient_id:
