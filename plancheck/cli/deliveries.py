@@ -37,14 +37,16 @@ def deliveries(
     """
     cfg = config_from(config)
     if cfg.icom_dir is None:
-        raise ConfigError("no iCOM folder configured, so there are no recorded deliveries to list", fix="set [folders] icom in plancheck.toml to the listener's --dir")
+        raise ConfigError("no iCOM folder configured, so there are no recorded deliveries to list",
+                          fix="set [folders] icom in plancheck.toml to the listener's --dir")
     table = collect(patient_id, plan, cfg)
     for source in ("icom", reference):
         if source in table.source_errors:
             raise SourceError(f"{source} could not be read, so deliveries cannot be listed: {table.source_errors[source]}")
     matches = match_in_table(table, patient_id, reference, "icom")
     out = console()
-    grid = Table("delivered", "field", "machine", "MU", "match", "plan beam", "MOSAIQ record", "notes", title=data(f"deliveries of {patient_id}"), title_justify="left")
+    grid = Table("delivered", "field", "machine", "MU", "match", "plan beam", "MOSAIQ record", "notes",
+                 title=data(f"deliveries of {patient_id}"), title_justify="left")
     grid.columns[0].no_wrap = True
     for m in matches:
         r = m.recording

@@ -84,7 +84,7 @@ class TrfLog:
         if self._delivery is None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                self._delivery = Delivery.from_pymedphys(pymedphys.Delivery._from_pandas(self.table))  # noqa: SLF001 - as from_trf, without re-reading
+                self._delivery = Delivery.from_pymedphys(pymedphys.Delivery._from_pandas(self.table))  # as from_trf, without re-reading
         return self._delivery
 
 
