@@ -331,7 +331,8 @@ def build_seeds(work: Path) -> dict[str, Target]:
     plans = [PMP / "_experimental/serviceplans/templates/vmat_example.dcm", PMP / "tests/dicom/data/rtplan/06MV_plan.dcm",
              *sorted((demo / "dicom").rglob("*.dcm"))]
     TRF_GOOD.extend(_trf_seeds(work / "trf-seeds"))
-    icom = [lzma.decompress(p.read_bytes()) for p in sorted((demo / "icom" / "patients").rglob("*.xz"))]
+    archives = sorted((demo / "icom" / "patients").rglob("*.xz"), key=lambda p: PID not in p.parent.name)  # PID's first
+    icom = [lzma.decompress(p.read_bytes()) for p in archives]
     return {**_icom_targets(icom),
         "DICOM RT Plan": Target("DICOM RT Plan", [p.read_bytes() for p in plans], False, run_rtplan),
         "TRF": Target("TRF", list(TRF_GOOD), False, run_trf),
@@ -348,11 +349,11 @@ def _icom_targets(streams: list[bytes]) -> dict[str, Target]:
         return {"iCOM": Target("iCOM", streams, False, run_icom)}
     fuzzing: Any = importlib.import_module("plancheck.sources.icom.fuzzing")  # the iCOM reader's own entry points
 
-    good = lzma.compress(streams[0])
+    good = lzma.compress(streams[0])  # a delivery of patient PID, stored beside the mutated archive as 20240501_100000.xz
 
     def archive(data: bytes, _: Path) -> None:
-        keys, _warnings = fuzzing.read_archive(data if data.startswith(b"\xfd7zXZ") else lzma.compress(data), good)
-        if not any(k.endswith("100000") for k in keys):
+        keys, _warnings = fuzzing.read_archive(data if data.startswith(b"\xfd7zXZ") else lzma.compress(data), good, patient_id=PID)
+        if not any("20240501_100000" in k for k in keys):
             raise AssertionError("a bad iCOM archive lost the good one beside it")
 
     return {
