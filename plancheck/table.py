@@ -67,9 +67,9 @@ def validate_row(row: Param) -> None:
     kind = VOCABULARY[row.param].kind
     if row.value is not None:
         if kind in ("number", "angle") and (
-            isinstance(row.value, bool) or not isinstance(row.value, (int, float)) or math.isnan(row.value)
+            isinstance(row.value, bool) or not isinstance(row.value, (int, float)) or not math.isfinite(row.value)
         ):
-            raise SchemaError(f"{where}: {row.param} must be a number, got {row.value!r}")
+            raise SchemaError(f"{where}: {row.param} must be a finite number, got {row.value!r}")
         if kind == "bool" and not isinstance(row.value, bool):
             raise SchemaError(f"{where}: {row.param} must be true or false, got {row.value!r}")
         if kind in ("text", "date") and not isinstance(row.value, str):

@@ -57,7 +57,11 @@ def test_values_are_formatted_for_people() -> None:
 
 
 def test_summary_lines() -> None:
-    run = sample_run()
+    run = sample_run()  # monaco_tel could not be read
+    assert summary_line(run) == "INCOMPLETE: 1 source not read (monaco_tel); 4 other checks failed (1 could not run); 2 manual checks to tick"
+    table = run.table.copy()
+    table.source_errors.clear()
+    run = dataclasses.replace(run, table=table)
     assert summary_line(run) == "FAIL: 4 checks failed (1 could not run); 2 manual checks to tick"
     good = dataclasses.replace(run, results=[CheckResult("a", "A", "explicit", Status.PASS), CheckResult("m", "M", "manual", Status.MANUAL)])
     assert summary_line(good) == "PASS: every automatic check passed; 1 manual check to tick"
@@ -78,7 +82,7 @@ def test_terminal_names_failing_beam_parameter_and_sources() -> None:
     assert "monaco_tel: tel.1 folder" in text  # the source error with its message
     assert "no iCOM log for beam G180" in line_with(text, "delivery.mu_density")  # error with its reason
     assert "prescription is not approved" in line_with(text, "rx.approved")
-    assert "FAIL: 4 checks failed (1 could not run); 2 manual checks to tick" in text
+    assert "INCOMPLETE: 1 source not read (monaco_tel); 4 other checks failed (1 could not run)" in text
     assert "manual.contours" in text and "manual.setup_photos" in text
     assert max(len(line) for line in text.splitlines()) <= 100
 
@@ -172,7 +176,7 @@ def test_html_shows_errors_checks_and_a_filter_without_scripts() -> None:
     html = render_html(sample_run())
     assert "monaco_tel" in html and "tel.1 folder /data/monaco/PC-0042 not found" in html
     assert "no iCOM log for beam G180" in html
-    assert "FAIL: 4 checks failed (1 could not run)" in html
+    assert "INCOMPLETE: 1 source not read (monaco_tel); 4 other checks failed (1 could not run)" in html
     assert '<input type="checkbox" id="m-1">' in html  # a manual item left to tick
     assert "#f-fail:checked ~ .page .filterable:not(.st-fail)" in html  # CSS-only filter
     assert "@media print" in html
@@ -196,7 +200,7 @@ def test_pdf_text_layer_has_patient_checks_and_page_numbers(tmp_path: Path) -> N
         assert f"page {i} of {len(pages)}" in page
     for check_id in FAILING_IDS:
         assert check_id in text
-    assert "FAIL: 4 checks failed" in text
+    assert "INCOMPLETE: 1 source not read (monaco_tel); 4 other checks failed" in text
     assert "manual.contours" in text and "Signature" in text
     assert "monaco_tel: tel.1 folder" in text
 
@@ -298,7 +302,7 @@ def test_cli_shows_and_rewrites_a_saved_run(tmp_path: Path) -> None:
     runner = CliRunner()
     shown = runner.invoke(app, ["report", "show", str(saved)])
     assert shown.exit_code == 1  # the run failed: a script can tell
-    assert "FAIL: 4 checks failed" in shown.output and "mu (MU)" in shown.output
+    assert "4 other checks failed" in shown.output and "mu (MU)" in shown.output
     written = runner.invoke(app, ["report", "write", str(saved), "--out", str(tmp_path / "out")])
     assert written.exit_code == 0, written.output
     assert (tmp_path / "out" / PATIENT_ID / "20240501_140309_initial.pdf").is_file()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,6 +22,7 @@ from plancheck.delivery.comparison import compare
 from plancheck.delivery.matching import match_in_table
 from plancheck.delivery.model import Delivery
 from plancheck.delivery.mudensity import GridSpec
+from plancheck.paths import path_in
 from plancheck.rules.model import RuleCheck
 
 DEFAULTS: dict[str, Any] = {
@@ -84,8 +84,7 @@ def _figure(ctx: CheckContext, c: Pair, outcome: Comparison) -> list[str]:
         return []
     from plancheck.delivery.figures import comparison_figure, save_png  # matplotlib: only when pages are kept
 
-    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in f"{c.beam}_{c.label}")
-    return [str(save_png(comparison_figure(outcome), Path(ctx.figure_dir) / f"gamma_{safe}.png"))]
+    return [str(save_png(comparison_figure(outcome), path_in(ctx.figure_dir, f"gamma_{c.beam}_{c.label}", suffix=".png")))]
 
 
 def _compare(ctx: CheckContext, c: Pair, p: dict[str, Any]) -> Comparison:

@@ -13,7 +13,9 @@ from rich.progress import Progress
 from plancheck.api import check_table
 from plancheck.cli.common import ConfigOption, config_from, console, reports_errors, setup_logging
 from plancheck.collector import collect
+from plancheck.paths import path_in
 from plancheck.report import render_terminal, write_all
+from plancheck.report.terminal import data
 
 
 class Kind(str, Enum):
@@ -67,7 +69,7 @@ def check(
             bar.update(task, total=total, advance=1, description=f"check {check_id}")
 
         run = check_table(table, patient_id=patient_id, kind=kind.value, config=cfg, rules=rules, today=parse_today(today),
-                          figure_dir=out_dir / patient_id / "figures", progress=progress)
+                          figure_dir=path_in(out_dir, patient_id, "figures"), progress=progress)
     paths = write_all(run, out_dir)
     if cfg.escan_dir is not None:
         from plancheck.report.escan import DEFAULT_NAME, write_escan_pdf  # matplotlib: only when there is an eSCAN folder
@@ -80,5 +82,5 @@ def check(
     else:
         screen = console()
         render_terminal(run, screen, verbose=verbose)
-        screen.print("reports: " + ", ".join(str(p) for p in paths.values()), highlight=False, soft_wrap=True)
+        screen.print(data("reports: " + ", ".join(str(p) for p in paths.values())), highlight=False, soft_wrap=True)
     raise typer.Exit(run.exit_code)

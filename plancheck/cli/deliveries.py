@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from plancheck.cli.common import ConfigOption, config_from, console, reports_errors
 from plancheck.collector import collect
 from plancheck.delivery.matching import match_in_table
+from plancheck.errors import ConfigError, SourceError
+from plancheck.report.terminal import data
 
 STYLE = {"matched": "green", "unmatched": "red", "ambiguous": "yellow"}
 
@@ -28,18 +30,32 @@ def deliveries(
     the MOSAIQ record the machine and a 30-minute window. Unmatched and ambiguous deliveries are
     listed with the reason: nothing is guessed.
 
+    Exit code: 0 when every delivery matched, 1 when one did not or none was recorded, 2 when the
+    iCOM folder or the reference source cannot be read.
+
     Example: plancheck deliveries 015112 --config plancheck-demo/plancheck.toml
     """
-    table = collect(patient_id, plan, config_from(config))
+    cfg = config_from(config)
+    if cfg.icom_dir is None:
+        raise ConfigError("no iCOM folder configured, so there are no recorded deliveries to list",
+                          fix="set [folders] icom in plancheck.toml to the listener's --dir")
+    table = collect(patient_id, plan, cfg)
+    for source in ("icom", reference):
+        if source in table.source_errors:
+            raise SourceError(f"{source} could not be read, so deliveries cannot be listed: {table.source_errors[source]}")
     matches = match_in_table(table, patient_id, reference, "icom")
     out = console()
-    grid = Table("delivered", "field", "machine", "MU", "match", "plan beam", "MOSAIQ record", "notes", title=f"deliveries of {escape(patient_id)}", title_justify="left")
+    grid = Table("delivered", "field", "machine", "MU", "match", "plan beam", "MOSAIQ record", "notes",
+                 title=data(f"deliveries of {patient_id}"), title_justify="left")
     grid.columns[0].no_wrap = True
     for m in matches:
         r = m.recording
-        grid.add_row(f"{r.start:%Y-%m-%d %H:%M}", escape(r.field_id), escape(r.machine), f"{r.delivery.total_mu:.1f}",
-                     f"[{STYLE[m.status]}]{m.status}[/]", m.beam or "-", m.record or "-", escape("; ".join(m.reasons)))
+        grid.add_row(f"{r.start:%Y-%m-%d %H:%M}", data(r.field_id), data(r.machine), f"{r.delivery.total_mu:.1f}",
+                     Text(m.status, style=STYLE[m.status]), data(m.beam or "-"), data(m.record or "-"), data("; ".join(m.reasons)))
     out.print(grid)
+    for warning in table.warnings:
+        if warning.startswith(("icom:", f"{reference}:")):
+            out.print(data(f"warning: {warning}", "yellow"))
     counts = {s: sum(m.status == s for m in matches) for s in STYLE}
     out.print(f"{len(matches)} deliveries: {counts['matched']} matched, {counts['unmatched']} unmatched, {counts['ambiguous']} ambiguous")
-    raise typer.Exit(0 if counts["matched"] == len(matches) else 1)
+    raise typer.Exit(0 if matches and counts["matched"] == len(matches) else 1)

@@ -31,6 +31,7 @@ import numpy as np
 
 from plancheck.config import Config, Machine
 from plancheck.delivery.model import Delivery
+from plancheck.paths import path_in
 from plancheck.table import Param, ParamTable
 
 DEFAULT_STEPS = 7  # R, R/2, ... R/64: 600 -> 9.375 MU/min
@@ -177,6 +178,5 @@ def timing_figures(deliveries: Mapping[str, Delivery], machine_for: Callable[[st
     out = {}
     for label, delivery in deliveries.items():
         timing = beam_timing(delivery, machine_for(label))
-        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in label) or "beam"
-        out[label] = plot_timing(timing, Path(folder) / f"timing_{safe}.png", f"{label}: estimated beam-on time {timing.beam_on_time_s:.1f} s")
+        out[label] = plot_timing(timing, path_in(folder, f"timing_{label}", suffix=".png"), f"{label}: estimated beam-on time {timing.beam_on_time_s:.1f} s")
     return out

@@ -16,7 +16,8 @@ from plancheck.report.html import write_html
 from plancheck.report.json import load_run, write_json
 from plancheck.report.pdf import write_pdf
 from plancheck.report.terminal import render_terminal
-from plancheck.report.view import ReportError, created_stamp, safe_name
+from plancheck.paths import path_in, safe_name
+from plancheck.report.view import ReportError, created_stamp
 
 FILE_FORMATS = ("html", "json", "pdf")
 
@@ -61,8 +62,7 @@ def render(run: CheckRun, fmt: str, path: str | Path | None = None) -> Path | No
 def report_paths(run: CheckRun, out_dir: str | Path) -> dict[str, Path]:
     """Where :func:`write_all` files a run: ``<out_dir>/<patient_id>/<YYYYMMDD_HHMMSS>_<kind>.<fmt>``."""
     stem = f"{created_stamp(run)}_{safe_name(run.check_kind)}"
-    folder = Path(out_dir) / safe_name(run.patient_id)
-    return {fmt: folder / f"{stem}.{fmt}" for fmt in FILE_FORMATS}
+    return {fmt: path_in(out_dir, run.patient_id, stem, suffix=f".{fmt}") for fmt in FILE_FORMATS}
 
 
 def write_all(run: CheckRun, out_dir: str | Path) -> dict[str, Path]:

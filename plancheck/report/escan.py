@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from plancheck.checks.results import CheckRun
+from plancheck.paths import format_name, path_in
 
 DEFAULT_NAME = "{patient_id}.pdf"
 
@@ -30,5 +31,5 @@ def write_escan_pdf(run: CheckRun, escan_dir: Path, name: str = DEFAULT_NAME) ->
         ax.imshow(imread(png))
         ax.set_axis_off()
         pages.append(fig)
-    path = escan_dir / name.format(patient_id=run.patient_id, kind=run.check_kind)
+    path = path_in(escan_dir, format_name(name, patient_id=run.patient_id, kind=run.check_kind))
     return write_pdf(pages, path, title=f"plancheck delivery comparison {run.patient_id}")

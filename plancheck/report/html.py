@@ -10,11 +10,13 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
 from plancheck.checks.results import SEVERITY, CheckResult, CheckRun, Status
-from plancheck.report.view import LABELS, SYMBOLS, ReportError, build_view, by_severity, created_text, figure_path
+from plancheck.report.view import LABELS, SYMBOLS, ReportError, build_view, by_severity, created_text, figure_path, printable
 
 TEMPLATES = Path(__file__).parent / "templates"
 MIME = {".png": "image/png", ".svg": "image/svg+xml"}
@@ -41,11 +43,21 @@ class Figure:
     note: str = ""
 
 
+def _shown(value: Any) -> Any:
+    """Every ``{{ value }}``: text with its control characters made visible (autoescape then escapes markup)."""
+    return printable(value) if isinstance(value, str) and not isinstance(value, Markup) else value
+
+
+def environment(*, strict: bool = True) -> Environment:
+    """The Jinja2 environment of every HTML view: autoescape always on, so data is never markup."""
+    options: dict[str, Any] = {"undefined": StrictUndefined, "trim_blocks": True, "lstrip_blocks": True} if strict else {}
+    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, finalize=_shown, **options)
+
+
 def render_html(run: CheckRun, *, figure_dirs: tuple[Path, ...] = ()) -> str:
     """The report as one HTML document (a string); relative figure paths are also looked up in ``figure_dirs``."""
     view = build_view(run)
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    template = env.get_template("report.html.j2")
+    template = environment().get_template("report.html.j2")
     return template.render(
         view=view,
         run=run,

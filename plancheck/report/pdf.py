@@ -18,7 +18,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from plancheck.checks.results import CheckResult, CheckRun, Status
-from plancheck.report.view import LABELS, SYMBOLS, ParamRow, ReportError, ReportView, build_view, created_text, figure_path
+from plancheck.report.view import LABELS, SYMBOLS, ParamRow, ReportError, ReportView, build_view, created_text, figure_path, printable
 
 logger = logging.getLogger(__name__)
 RGB = tuple[int, int, int]
@@ -52,6 +52,10 @@ class ChartCheckPDF(FPDF):
         self.set_margins(14, 24, 14)
         self.set_auto_page_break(True, margin=16)
         self.alias_nb_pages()
+
+    def normalize_text(self, text: str) -> str:
+        """Every string fpdf draws or measures: control characters from data shown, never acted on."""
+        return super().normalize_text(printable(text))
 
     def header(self) -> None:
         run = self.view.run
@@ -87,9 +91,9 @@ def write_pdf(run: CheckRun, path: str | Path) -> Path:
     path = Path(path)
     view = build_view(run)
     pdf = ChartCheckPDF(view)
-    pdf.set_title(f"plancheck {run.check_kind} check {run.patient_id}")
+    pdf.set_title(printable(f"plancheck {run.check_kind} check {run.patient_id}"))
     pdf.set_author("plancheck")
-    pdf.set_subject(f"Chart check of patient {run.patient_id}, plan {run.plan}")
+    pdf.set_subject(printable(f"Chart check of patient {run.patient_id}, plan {run.plan}"))
     pdf.set_creator(f"plancheck {run.version}")
     created = _created(run)
     if created is not None:

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from plancheck.checks.results import CheckResult, CheckRun, Status
-from plancheck.report.view import LABELS, SYMBOLS, ParamRow, RecordTable, ReportView, beam_text, build_view, by_severity, created_text
+from plancheck.report.view import LABELS, SYMBOLS, ParamRow, RecordTable, ReportView, beam_text, build_view, by_severity, created_text, printable
 
 STYLES = {
     Status.PASS: "green",
@@ -52,6 +52,11 @@ def render_terminal(run: CheckRun, console: Console | None = None, *, verbose: b
     console.print(_summary(view))
 
 
+def data(value: object, style: str = "") -> Text:
+    """Data as a Rich Text: never read as markup (``PTV[high]`` stays ``PTV[high]``), control characters shown."""
+    return Text(printable(value), style=style)
+
+
 def status_text(status: Status | None) -> Text:
     if status is None:
         return Text("")
@@ -64,7 +69,7 @@ def _notices(view: ReportView) -> Table:
     grid.add_column(no_wrap=True)
     grid.add_column(overflow="fold")
     for notice in view.notices:
-        grid.add_row(Text(f" {SYMBOLS[notice.status]}", style=STYLES[notice.status]), Text(notice.text, style=STYLES[notice.status]))
+        grid.add_row(Text(f" {SYMBOLS[notice.status]}", style=STYLES[notice.status]), data(notice.text, STYLES[notice.status]))
     return grid
 
 
@@ -73,14 +78,14 @@ def _header(view: ReportView) -> Panel:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column()
-    grid.add_row("Patient", Text(f"{run.patient_id}  {view.patient_name}".strip()))
-    grid.add_row("Plan", run.plan or "(all plans)")
-    grid.add_row("Check", f"{run.check_kind}  ·  rule set {run.rule_set}")
-    grid.add_row("Created", f"{created_text(run)}  ·  plancheck {run.version}".rstrip(" ·"))
-    grid.add_row("Sources read", ", ".join(view.sources_read) or Text("none", style="bold red"))
+    grid.add_row("Patient", data(f"{run.patient_id}  {view.patient_name}".strip()))
+    grid.add_row("Plan", data(run.plan or "(all plans)"))
+    grid.add_row("Check", data(f"{run.check_kind}  ·  rule set {run.rule_set}"))
+    grid.add_row("Created", data(f"{created_text(run)}  ·  plancheck {run.version}".rstrip(" ·")))
+    grid.add_row("Sources read", data(", ".join(view.sources_read)) if view.sources_read else Text("none", style="bold red"))
     for source, message in view.source_errors.items():
-        grid.add_row(Text("Source error", style="bold red"), Text(f"{source}: {message}", style="red"))
-    return Panel(grid, title=f"plancheck {run.check_kind} check", title_align="left", box=box.ROUNDED, expand=True)
+        grid.add_row(Text("Source error", style="bold red"), data(f"{source}: {message}", "red"))
+    return Panel(grid, title=data(f"plancheck {run.check_kind} check"), title_align="left", box=box.ROUNDED, expand=True)
 
 
 def _param_table(title: str, rows: list[ParamRow], sources: list[str], *, with_beam: bool) -> Table:
@@ -90,13 +95,13 @@ def _param_table(title: str, rows: list[ParamRow], sources: list[str], *, with_b
         table.add_column("Beam", overflow="fold", max_width=12)
     table.add_column("Parameter", no_wrap=True)
     for source in sources:
-        table.add_column(source, overflow="fold")
+        table.add_column(data(source), overflow="fold")
     table.add_column("Agree", no_wrap=True)
     for i, row in enumerate(rows):
         first = i == 0 or rows[i - 1].beam != row.beam
         last = i == len(rows) - 1 or rows[i + 1].beam != row.beam
-        cells = [row.beam if first else ""] if with_beam else []
-        cells += [row.label, *(row.values.get(s, "") for s in sources)]
+        cells = [data(row.beam if first else "")] if with_beam else []
+        cells += [data(row.label), *(data(row.values.get(s, "")) for s in sources)]
         table.add_row(*cells, status_text(row.status), style=ROW_STYLES.get(row.status) if row.status else None, end_section=with_beam and last)
     return table
 
@@ -104,16 +109,16 @@ def _param_table(title: str, rows: list[ParamRow], sources: list[str], *, with_b
 def _records(console: Console, tables: list[RecordTable], verbose: bool) -> None:
     for records in tables:
         line = records.count_line() + ("" if verbose else " (listed with --verbose)")
-        console.print(Text(line, style="dim" if not verbose else "bold"))
+        console.print(data(line, "dim" if not verbose else "bold"))
         if not verbose:
             continue
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
         table.add_column("source")
         table.add_column("item", overflow="fold")
         for param in records.params:
-            table.add_column(param, overflow="fold")
+            table.add_column(data(param), overflow="fold")
         for source, item, values in records.records:
-            table.add_row(source, item, *(values.get(p, "") for p in records.params))
+            table.add_row(data(source), data(item), *(data(values.get(p, "")) for p in records.params))
         console.print(table)
 
 
@@ -125,16 +130,16 @@ def _checks_table(view: ReportView, verbose: bool) -> Table:
     table.add_column("Message", overflow="fold", ratio=1)
     shown = by_severity(view.explicit + view.implicit) if verbose else view.explicit
     for result in shown:
-        table.add_row(status_text(result.status), _check_name(result), result.beam, _message(result, verbose))
-    table.caption = view.implicit_line()
+        table.add_row(status_text(result.status), _check_name(result), data(result.beam), _message(result, verbose))
+    table.caption = data(view.implicit_line())
     table.caption_justify = "left"
     return table
 
 
 def _check_name(result: CheckResult) -> Text:
-    text = Text(result.id)
+    text = data(result.id)
     if result.name and result.name != result.id:
-        text.append(f"\n{result.name}", style="dim")
+        text.append(f"\n{printable(result.name)}", style="dim")
     return text
 
 
@@ -142,9 +147,9 @@ def _message(result: CheckResult, verbose: bool) -> Text:
     """Message of non-passing checks (of all checks with verbose), and the figures they made."""
     if result.status in (Status.PASS, Status.NOT_APPLICABLE) and not verbose:
         return Text("")
-    text = Text(result.message, style=ROW_STYLES.get(result.status, ""))
+    text = data(result.message, ROW_STYLES.get(result.status, ""))
     for figure in result.figures:
-        text.append(f"\nfigure: {figure}", style="dim")
+        text.append(f"\nfigure: {printable(figure)}", style="dim")
     return text
 
 
@@ -157,9 +162,9 @@ def _manual(view: ReportView) -> Table | Text:
     grid.add_column(overflow="fold")
     for result in view.manual:
         where = f" ({beam_text(result.beam)})" if result.beam else ""
-        line = Text(f"{result.id}: {result.name}{where}")
+        line = data(f"{result.id}: {result.name}{where}")
         if result.message:
-            line.append(f" — {result.message}", style="dim")
+            line.append(f" — {printable(result.message)}", style="dim")
         grid.add_row(status_text(result.status), line)
     return grid
 
@@ -167,6 +172,6 @@ def _manual(view: ReportView) -> Table | Text:
 def _summary(view: ReportView) -> Panel:
     passed = view.run.passed and view.summary.startswith("PASS")
     style = "bold green" if passed else ("bold red" if not view.run.passed else "bold yellow")
-    body = Text(view.summary, style=style)
+    body = data(view.summary, style)
     body.append(f"\n{view.counts_line()}", style="")
     return Panel(body, box=box.HEAVY if not passed else box.ROUNDED, border_style=style, expand=True)

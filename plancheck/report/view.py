@@ -171,6 +171,15 @@ def fmt_value(value: Value) -> str:
     return str(value)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+
+
+def printable(text: object) -> str:
+    """``text`` with control and direction-changing characters shown as ``\\xNN`` / ``\\uNNNN``, so data can
+    neither move a terminal's cursor nor reorder what a report shows; tab and newline are kept."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", str(text))
+
+
 def param_label(param: str) -> str:
     """``mu (MU)``, ``gantry_start (deg)``; no unit where the name already ends with it."""
     unit = VOCABULARY[param].unit if param in VOCABULARY else ""
@@ -196,25 +205,34 @@ def count_statuses(results: list[CheckResult]) -> dict[str, int]:
 
 
 def summary_line(run: CheckRun) -> str:
-    """PASS / FAIL in one line, with what is left for a person to do."""
-    auto = run.automatic
-    failed = [r for r in auto if r.status == Status.FAIL]
-    errored = [r for r in auto if r.status == Status.ERROR]
-    warned = [r for r in auto if r.status == Status.WARN]
-    if failed or errored:
-        n = len(failed) + len(errored)
-        line = f"FAIL: {n} check{'s' if n != 1 else ''} failed"
-        if errored:
-            line += f" ({len(errored)} could not run)"
-    elif not any(r.status in (Status.PASS, Status.WARN) for r in auto):
-        line = "NOT CHECKED: no automatic check applied to this plan"
-    else:
-        line = "PASS: every automatic check passed"
-        if warned:
-            line += f" ({len(warned)} with a warning)"
+    """PASS / FAIL in one line, with what is left for a person to do; INCOMPLETE, naming them, where sources are missing."""
+    missing = list(run.table.source_errors)
+    auto = [r for r in run.automatic if r.id not in {f"source.{m}" for m in missing}]
+    line = _verdict(auto, others=bool(missing))
+    if missing:
+        line = f"INCOMPLETE: {len(missing)} source{'s' if len(missing) != 1 else ''} not read ({', '.join(missing)}); {line}"
     to_tick = sum(1 for r in run.manual if r.status == Status.MANUAL)
     if to_tick:
         line += f"; {to_tick} manual check{'s' if to_tick != 1 else ''} to tick"
+    return line
+
+
+def _verdict(auto: list[CheckResult], *, others: bool) -> str:
+    failed = [r for r in auto if r.status == Status.FAIL]
+    errored = [r for r in auto if r.status == Status.ERROR]
+    warned = [r for r in auto if r.status == Status.WARN]
+    other = "other " if others else ""
+    if failed or errored:
+        n = len(failed) + len(errored)
+        line = f"{'' if others else 'FAIL: '}{n} {other}check{'s' if n != 1 else ''} failed"
+        if errored:
+            line += f" ({len(errored)} could not run)"
+    elif not any(r.status in (Status.PASS, Status.WARN) for r in auto):
+        line = f"{'no other' if others else 'NOT CHECKED: no'} automatic check applied to this plan"
+    else:
+        line = f"every {other}automatic check passed" if others else "PASS: every automatic check passed"
+        if warned:
+            line += f" ({len(warned)} with a warning)"
     return line
 
 
@@ -232,12 +250,6 @@ def created_text(run: CheckRun) -> str:
         return dt.datetime.fromisoformat(run.created).strftime("%Y-%m-%d %H:%M")
     except (TypeError, ValueError):
         return str(run.created)
-
-
-def safe_name(text: str) -> str:
-    """A file-name part: letters, digits, dot, dash and underscore only (never empty)."""
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", text.strip()).strip("._")
-    return cleaned or "unnamed"
 
 
 def figure_path(name: str, bases: tuple[Path, ...] = ()) -> Path | None:

@@ -2,46 +2,90 @@
 
 from __future__ import annotations
 
+import io
+import math
+import struct
 from pathlib import Path
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pydicom
-from pydicom.errors import InvalidDicomError
+from pydicom.errors import BytesLengthException, InvalidDicomError
+from pydicom.sequence import Sequence
 
 from plancheck.delivery.model import Delivery
 from plancheck.errors import SourceError
 from plancheck.sources import Reading, Request, configured_folder
 from plancheck.sources.normalise import angle_iec, energy, gantry_direction, modality
-from plancheck.table import Param
+from plancheck.table import Param, validate_row
 
 SOURCE = "rtplan"
 RTPLAN_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.481.5"
+MAX_FILE_BYTES = 256 * 2**20  # an RT Plan is kilobytes to a few megabytes; anything larger is not one
+HEADER_BYTES = 2**20  # enough for the patient module of any DICOM file; the rest is read only where needed
+# what pydicom raises on a damaged file, while parsing or while converting a value on first access
+PYDICOM_ERRORS = (InvalidDicomError, BytesLengthException, EOFError, OSError, ValueError, KeyError, TypeError, IndexError, AttributeError,
+                  NotImplementedError, OverflowError, UnicodeError, struct.error, RecursionError)
+# what building a beam's rows from checked values can still raise (numpy shapes, an empty list)
+BEAM_ERRORS = (SourceError, ValueError, IndexError, TypeError, KeyError, AttributeError, ZeroDivisionError)
+
+
+def _read_bytes(path: Path, limit: int | None = None) -> bytes:
+    """The file's bytes (its first ``limit`` bytes), refused above MAX_FILE_BYTES before anything is allocated."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise SourceError(f"file of {size:,} bytes is too large for an RT Plan (limit {MAX_FILE_BYTES:,})", where=str(path),
+                              fix="export the RT Plan alone; images and doses do not belong in the plan folder")
+        with path.open("rb") as handle:
+            return handle.read(limit if limit is not None else size)
+    except OSError as exc:
+        raise SourceError(f"cannot read the file ({exc.strerror or exc})", where=str(path)) from None
+
+
+def _parse(data: bytes, where: str, **options: Any) -> pydicom.Dataset:
+    """pydicom over bytes in memory, so a damaged length can never ask for more than the file holds; every value
+    converted here, so a bad one is a SourceError now and not an exception later."""
+    try:
+        ds = pydicom.dcmread(io.BytesIO(data), force=True, **options)
+        for _ in ds.iterall():
+            pass
+    except PYDICOM_ERRORS as exc:
+        raise SourceError(f"cannot read DICOM ({exc.__class__.__name__}: {str(exc)[:160]})", where=where,
+                          fix="is it a complete DICOM RT Plan export?") from None
+    return ds
 
 
 def load(path: str | Path) -> pydicom.Dataset:
     """Read an RT Plan file; a clear SourceError where it is not one."""
     path = Path(path)
-    try:
-        ds = pydicom.dcmread(path, force=True)
-    except (InvalidDicomError, OSError, EOFError, ValueError, KeyError, TypeError) as exc:
-        raise SourceError(f"cannot read DICOM ({exc})", where=str(path), fix="is it a complete DICOM RT Plan export?") from None
+    ds = _parse(_read_bytes(path), str(path))
     if ds.get("Modality") != "RTPLAN" and "BeamSequence" not in ds:
         raise SourceError("not a DICOM RT Plan (no BeamSequence)", where=str(path), fix="export the RT Plan, not an image or RT Dose")
     return ds
 
 
+def read_header(path: Path) -> pydicom.Dataset:
+    """PatientID and Modality of a DICOM file, from its first megabyte (all of it where they lie further on)."""
+    data = _read_bytes(path, HEADER_BYTES)
+    options: dict[str, Any] = {"stop_before_pixels": True, "specific_tags": ["PatientID", "Modality"]}
+    header = _parse(data, str(path), **options)
+    if "PatientID" not in header and len(data) == HEADER_BYTES:
+        header = _parse(_read_bytes(path), str(path), **options)
+    if "PatientID" not in header:
+        raise SourceError(f"no PatientID in a file of {path.stat().st_size} bytes, so whose plan it is cannot be told", where=str(path),
+                          fix="is it an empty or damaged copy? export the RT Plan again")
+    return header
+
+
 def find_plans(folder: Path, patient_id: str) -> Iterator[tuple[Path, pydicom.Dataset | SourceError]]:
-    """Every RT Plan for the patient below ``folder``; unreadable files come back as errors."""
+    """Every RT Plan for the patient below ``folder``; files that cannot be read (whoever's they are) come back as errors."""
     for path in sorted(folder.rglob("*.dcm")):
         try:
-            header = pydicom.dcmread(path, force=True, stop_before_pixels=True, specific_tags=["PatientID", "Modality"])
-        except Exception as exc:  # noqa: BLE001 - any unreadable file is reported, never fatal
-            yield path, SourceError(f"cannot read DICOM header ({exc.__class__.__name__})", where=str(path))
-            continue
-        if str(header.get("PatientID", "")).strip() != patient_id:
-            continue
-        try:
+            header = read_header(path)
+            if _text(header, "PatientID") != patient_id:
+                continue
             yield path, load(path)
         except SourceError as exc:
             yield path, exc
@@ -60,17 +104,19 @@ def read(request: Request) -> Reading | None:
             plans.append((path, ds))
     if not plans:
         if reading.warnings:
-            raise SourceError("; ".join(reading.warnings))
+            more = f" ({len(reading.warnings) - 1} more unreadable)" if len(reading.warnings) > 1 else ""
+            raise SourceError(f"no readable RT Plan for patient {request.patient_id}, and a file that may be it cannot be read: {reading.warnings[0]}{more}")
+        reading.warnings.append(f"no RT Plan for patient {request.patient_id} below {folder}")
         return reading
     if request.plan:
-        chosen = [(p, d) for p, d in plans if str(d.get("RTPlanLabel", "")).strip() == request.plan]
+        chosen = [(p, d) for p, d in plans if _text(d, "RTPlanLabel") == request.plan]
         if not chosen:
-            labels = ", ".join(str(d.get("RTPlanLabel", "?")) for _, d in plans)
+            labels = ", ".join(_text(d, "RTPlanLabel") or "?" for _, d in plans)
             reading.warnings.append(f"no RT Plan labelled {request.plan!r} for patient {request.patient_id} in {folder} (found: {labels})")
             return reading
     else:
         chosen = plans
-    path, ds = max(chosen, key=lambda pd: (str(pd[1].get("RTPlanDate", "")), str(pd[1].get("RTPlanTime", ""))))
+    path, ds = max(chosen, key=lambda pd: (_text(pd[1], "RTPlanDate"), _text(pd[1], "RTPlanTime")))
     rows, deliveries, warnings = rows_from_dataset(ds, str(path))
     reading.rows.extend(rows)
     reading.deliveries.update(deliveries)
@@ -82,40 +128,55 @@ def _p(scope: str, beam: str, param: str, value: Any, unit: str, where: str) -> 
     return Param(scope, beam, param, value, unit, SOURCE, where)
 
 
+# ---- values, each element named where it is missing or wrong -------------------------------
+def _text(ds: pydicom.Dataset, keyword: str) -> str:
+    value = ds.get(keyword)
+    return "" if value is None else str(value).strip()
+
+
+def _number(ds: pydicom.Dataset, keyword: str, where: str) -> float | None:
+    """A single finite number, None where the element is absent or empty; SourceError naming it otherwise."""
+    value = ds.get(keyword)
+    if value is None or value == "":
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise SourceError(f"{keyword} is {str(value)[:40]!r}, not a number", where=where, fix="export the RT Plan again") from None
+    if not math.isfinite(number):
+        raise SourceError(f"{keyword} is {number}, not a finite number", where=where, fix="export the RT Plan again")
+    return number
+
+
+def _required(ds: pydicom.Dataset, keyword: str, where: str) -> float:
+    number = _number(ds, keyword, where)
+    if number is None:
+        raise SourceError(f"no {keyword}", where=where, fix="is the plan complete and calculated?")
+    return number
+
+
+def _items(ds: pydicom.Dataset, keyword: str) -> list[pydicom.Dataset]:
+    """The items of a sequence; [] where it is absent or not a sequence."""
+    value = ds.get(keyword)
+    return [item for item in value if isinstance(item, pydicom.Dataset)] if isinstance(value, Sequence) else []
+
+
 def rows_from_dataset(ds: pydicom.Dataset, where: str) -> tuple[list[Param], dict[str, Delivery], list[str]]:
-    rows: list[Param] = []
-    deliveries: dict[str, Delivery] = {}
+    """Rows and deliveries of an RT Plan; what cannot be read (an element, a beam) is a warning naming it, the rest is kept."""
     warnings: list[str] = []
-    name = str(ds.get("PatientName", "")).upper().rstrip("^")
-    rows += [
-        _p("patient", "", "patient_id", str(ds.get("PatientID", "")).strip(), "", where),
-        _p("patient", "", "patient_name", "^".join(name.split("^")[:2]), "", where),
-    ]
-    if ds.get("PatientBirthDate"):
-        b = str(ds.PatientBirthDate)
-        rows.append(_p("patient", "", "birth_date", f"{b[:4]}-{b[4:6]}-{b[6:8]}", "", where))
-    rows.append(_p("prescription", "", "plan_label", str(ds.get("RTPlanLabel", "")).strip(), "", where))
-    approval = str(ds.get("ApprovalStatus", "")).upper()
-    if approval:
-        rows.append(_p("prescription", "", "plan_approved", approval == "APPROVED", "", where))
-        if ds.get("ReviewerName"):
-            rows.append(_p("prescription", "", "plan_approved_by", str(ds.ReviewerName), "", where))
-    fg = ds.FractionGroupSequence[0]
-    fractions = int(fg.NumberOfFractionsPlanned)
-    rows.append(_p("prescription", "", "fractions", fractions, "", where + " FractionGroupSequence[0]"))
-    targets = [d for d in ds.get("DoseReferenceSequence", []) if d.get("TargetPrescriptionDose") is not None]
-    if targets:
-        total_cgy = round(float(targets[0].TargetPrescriptionDose) * 100.0, 4)
-        rows.append(_p("prescription", "", "total_dose_cgy", total_cgy, "cGy", where + " DoseReferenceSequence[0]"))
-        rows.append(_p("prescription", "", "dose_per_fraction_cgy", round(total_cgy / fractions, 4), "cGy", where + " DoseReferenceSequence[0]"))
-    metersets = {int(rb.ReferencedBeamNumber): rb.get("BeamMeterset") for rb in fg.ReferencedBeamSequence}
+    rows = _plan_rows(ds, where, warnings)
+    metersets = _fraction_rows(ds, where, rows, warnings)
+    deliveries: dict[str, Delivery] = {}
     treatment_beams = 0
-    for index, beam in enumerate(ds.BeamSequence):
-        label = str(beam.get("BeamName", "") or beam.BeamNumber).strip()
+    for index, beam in enumerate(_items(ds, "BeamSequence")):
         here = f"{where} BeamSequence[{index}]"
+        label = _text(beam, "BeamName") or _text(beam, "BeamNumber") or f"#{index + 1}"
         try:
-            beam_rows, delivery = _beam_rows(beam, label, metersets.get(int(beam.BeamNumber)), here)
-        except (AttributeError, ValueError, IndexError, TypeError, KeyError) as exc:
+            number = int(_required(beam, "BeamNumber", here))
+            beam_rows, delivery = _beam_rows(beam, label, metersets.get(number), here)
+            for row in beam_rows:
+                validate_row(row)  # a SchemaError (a ValueError) loses this beam, not the plan
+        except BEAM_ERRORS as exc:
             warnings.append(f"{here} (beam {label}): cannot read control points ({exc})")
             continue
         rows += beam_rows
@@ -123,100 +184,207 @@ def rows_from_dataset(ds: pydicom.Dataset, where: str) -> tuple[list[Param], dic
             deliveries[label] = delivery
         if not any(r.param == "setup_field" and r.value for r in beam_rows):
             treatment_beams += 1
+    if "BeamSequence" not in ds:
+        warnings.append(f"{where}: no BeamSequence, so no beams were read")
     rows.append(_p("prescription", "", "beam_count", treatment_beams, "", where))
     return rows, deliveries, warnings
 
 
+def _plan_rows(ds: pydicom.Dataset, where: str, warnings: list[str]) -> list[Param]:
+    name = _text(ds, "PatientName").upper().rstrip("^")
+    rows = [
+        _p("patient", "", "patient_id", _text(ds, "PatientID"), "", where),
+        _p("patient", "", "patient_name", "^".join(name.split("^")[:2]), "", where),
+        _p("prescription", "", "plan_label", _text(ds, "RTPlanLabel"), "", where),
+    ]
+    birth = _text(ds, "PatientBirthDate")
+    if birth and birth.isdigit() and len(birth) == 8:
+        rows.append(_p("patient", "", "birth_date", f"{birth[:4]}-{birth[4:6]}-{birth[6:8]}", "", where))
+    elif birth:
+        warnings.append(f"{where}: PatientBirthDate {birth[:20]!r} is not YYYYMMDD; not read")
+    approval = _text(ds, "ApprovalStatus").upper()
+    if approval:
+        rows.append(_p("prescription", "", "plan_approved", approval == "APPROVED", "", where))
+        if _text(ds, "ReviewerName"):
+            rows.append(_p("prescription", "", "plan_approved_by", _text(ds, "ReviewerName"), "", where))
+    return rows
+
+
+def _fraction_rows(ds: pydicom.Dataset, where: str, rows: list[Param], warnings: list[str]) -> dict[int, float | None]:
+    """Fractions and prescribed dose into ``rows``; the beam metersets of the first fraction group, by beam number."""
+    groups = _items(ds, "FractionGroupSequence")
+    if not groups:
+        warnings.append(f"{where}: no FractionGroupSequence, so fractions, dose per fraction and beam MU were not read")
+        return {}
+    fg, here = groups[0], where + " FractionGroupSequence[0]"
+    fractions = _fractions(fg, here, warnings)
+    if fractions is not None:
+        rows.append(_p("prescription", "", "fractions", fractions, "", here))
+    try:
+        _dose_rows(ds, where, fractions, rows, warnings)
+    except SourceError as exc:
+        warnings.append(f"prescribed dose not read: {exc.message}")
+    metersets: dict[int, float | None] = {}
+    for index, ref in enumerate(_items(fg, "ReferencedBeamSequence")):
+        at = f"{here} ReferencedBeamSequence[{index}]"
+        try:
+            metersets[int(_required(ref, "ReferencedBeamNumber", at))] = _number(ref, "BeamMeterset", at)
+        except SourceError as exc:
+            warnings.append(f"beam MU not read: {exc.message}")
+    return metersets
+
+
+def _fractions(fg: pydicom.Dataset, where: str, warnings: list[str]) -> int | None:
+    try:
+        fractions = _required(fg, "NumberOfFractionsPlanned", where)
+    except SourceError as exc:
+        warnings.append(f"fractions not read: {exc.message}")
+        return None
+    if fractions < 0 or not fractions.is_integer():
+        warnings.append(f"{where}: NumberOfFractionsPlanned is {fractions:g}, not a count of fractions; not read")
+        return None
+    return int(fractions)
+
+
+def _dose_rows(ds: pydicom.Dataset, where: str, fractions: int | None, rows: list[Param], warnings: list[str]) -> None:
+    targets = [d for d in _items(ds, "DoseReferenceSequence") if d.get("TargetPrescriptionDose") is not None]
+    if not targets:
+        return
+    here = where + " DoseReferenceSequence[0]"
+    total_cgy = round(_required(targets[0], "TargetPrescriptionDose", here) * 100.0, 4)
+    rows.append(_p("prescription", "", "total_dose_cgy", total_cgy, "cGy", here))
+    if fractions:
+        rows.append(_p("prescription", "", "dose_per_fraction_cgy", round(total_cgy / fractions, 4), "cGy", here))
+    else:
+        warnings.append(f"{where}: NumberOfFractionsPlanned is {fractions}, so the dose per fraction cannot be worked out")
+
+
 def _beam_type(beam: pydicom.Dataset, gantry: list[float], n: int) -> str:
-    rotates = len(set(round(g, 2) for g in gantry)) > 1
-    if str(beam.get("BeamType", "")).upper() == "DYNAMIC":
+    rotates = len({round(g, 2) for g in gantry}) > 1
+    if _text(beam, "BeamType").upper() == "DYNAMIC":
         return "VMAT" if rotates else "DMLC"
     if rotates:
         return "ARC"
     return "STEPNSHOOT" if n > 2 else "STATIC"
 
 
-def _leaning(cps: Any, attribute: str) -> list[Any]:
-    out, current = [], None
-    for cp in cps:
-        current = cp.get(attribute, current)
+def _leaning(cps: list[pydicom.Dataset], keyword: str, where: str) -> list[float]:
+    """One number per control point, each absent one leaning on the prior one (as DICOM allows)."""
+    out: list[float] = []
+    current: float | None = None
+    for index, cp in enumerate(cps):
+        value = _number(cp, keyword, f"{where} ControlPointSequence[{index}]")
+        current = value if value is not None else current
         if current is None:
-            raise ValueError(f"first control point has no {attribute}")
+            raise SourceError(f"first control point has no {keyword}", where=f"{where} ControlPointSequence[0]")
         out.append(current)
     return out
 
 
-def _device_positions(cps: Any, device_types: tuple[str, ...]) -> list[list[float]] | None:
+def _positions(item: pydicom.Dataset, where: str) -> list[float]:
+    values = item.get("LeafJawPositions")
+    values = [values] if isinstance(values, (int, float, str)) else list(values or [])
+    try:
+        out = [float(x) for x in values]
+    except (TypeError, ValueError):
+        raise SourceError("LeafJawPositions holds a value that is not a number", where=where) from None
+    if not out or len(out) % 2 or not all(math.isfinite(x) for x in out):
+        raise SourceError(f"LeafJawPositions has {len(out)} values, not pairs of finite numbers", where=where)
+    return out
+
+
+def _device_positions(cps: list[pydicom.Dataset], device_types: tuple[str, ...], where: str) -> list[list[float]] | None:
     """LeafJawPositions of one device per control point, each leaning on the prior one."""
     out: list[list[float]] = []
-    current = None
-    for cp in cps:
-        for item in cp.get("BeamLimitingDevicePositionSequence", []):
-            if item.RTBeamLimitingDeviceType in device_types:
-                current = [float(x) for x in item.LeafJawPositions]
+    current: list[float] | None = None
+    for index, cp in enumerate(cps):
+        for item in _items(cp, "BeamLimitingDevicePositionSequence"):
+            if _text(item, "RTBeamLimitingDeviceType") in device_types:
+                current = _positions(item, f"{where} ControlPointSequence[{index}]")
         if current is None:
             return None
+        if out and len(current) != len(out[0]):
+            raise SourceError(f"{device_types[0]} has {len(current)} positions here and {len(out[0])} at the first control point",
+                              where=f"{where} ControlPointSequence[{index}]")
         out.append(current)
     return out
 
 
-def _beam_rows(beam: pydicom.Dataset, label: str, meterset: Any, where: str) -> tuple[list[Param], Delivery | None]:
-    cps = beam.ControlPointSequence
-    if len(cps) == 0:
-        raise ValueError("no control points")
-    cp0 = cps[0]
-    setup = str(beam.get("TreatmentDeliveryType", "TREATMENT")).upper() == "SETUP"
-    gantry = [float(g) for g in _leaning(cps, "GantryAngle")]
-    coll = [float(c) for c in _leaning(cps, "BeamLimitingDeviceAngle")]
-    couch = float(cp0.get("PatientSupportAngle", 0.0) or 0.0)
-    mod = modality(beam.get("RadiationType", "PHOTON"))
-    fff = any("FFF" in str(getattr(f, "FluenceModeID", "")) or str(getattr(f, "FluenceMode", "")) == "NON_STANDARD" for f in beam.get("PrimaryFluenceModeSequence", []))
+def _beam_rows(beam: pydicom.Dataset, label: str, meterset: float | None, where: str) -> tuple[list[Param], Delivery | None]:
+    cps = _items(beam, "ControlPointSequence")
+    if not cps:
+        raise SourceError("no control points", where=where)
+    cp0, first = cps[0], where + " ControlPointSequence[0]"
+    setup = (_text(beam, "TreatmentDeliveryType") or "TREATMENT").upper() == "SETUP"
+    gantry = _leaning(cps, "GantryAngle", where)
+    coll = _leaning(cps, "BeamLimitingDeviceAngle", where)
+    couch = _number(cp0, "PatientSupportAngle", first) or 0.0
+    mod = modality(_text(beam, "RadiationType") or "PHOTON")
+    fluence = _items(beam, "PrimaryFluenceModeSequence")
+    fff = any("FFF" in _text(f, "FluenceModeID") or _text(f, "FluenceMode") == "NON_STANDARD" for f in fluence)
     rows = [
-        _p("beam", label, "beam_name", str(beam.get("BeamDescription", "") or label).strip(), "", where),
-        _p("beam", label, "beam_number", int(beam.BeamNumber), "", where),
+        _p("beam", label, "beam_name", _text(beam, "BeamDescription") or label, "", where),
+        _p("beam", label, "beam_number", int(_required(beam, "BeamNumber", where)), "", where),
         _p("beam", label, "setup_field", setup, "", where),
-        _p("beam", label, "machine", str(beam.get("TreatmentMachineName", "")).strip().upper(), "", where),
+        _p("beam", label, "machine", _text(beam, "TreatmentMachineName").upper(), "", where),
         _p("beam", label, "modality", mod, "", where),
         _p("beam", label, "control_points", len(cps), "", where),
-        _p("beam", label, "gantry_start", angle_iec(gantry[0]), "deg", where + " ControlPointSequence[0]"),
+        _p("beam", label, "gantry_start", angle_iec(gantry[0]), "deg", first),
         _p("beam", label, "gantry_stop", angle_iec(gantry[-1]), "deg", where + f" ControlPointSequence[{len(cps) - 1}]"),
         _p("beam", label, "gantry_direction", gantry_direction(gantry[0], gantry[-1], cp0.get("GantryRotationDirection")), "", where),
-        _p("beam", label, "collimator", angle_iec(coll[0]), "deg", where + " ControlPointSequence[0]"),
-        _p("beam", label, "couch", angle_iec(couch), "deg", where + " ControlPointSequence[0]"),
+        _p("beam", label, "collimator", angle_iec(coll[0]), "deg", first),
+        _p("beam", label, "couch", angle_iec(couch), "deg", first),
         _p("beam", label, "beam_type", _beam_type(beam, gantry, len(cps)), "", where),
     ]
     if cp0.get("NominalBeamEnergy") is not None:
-        rows.append(_p("beam", label, "energy", energy(cp0.NominalBeamEnergy, mod, fff), "", where + " ControlPointSequence[0]"))
-    if beam.get("SourceAxisDistance") is not None:
-        rows.append(_p("beam", label, "sad_mm", float(beam.SourceAxisDistance), "mm", where))
-    if cp0.get("SourceToSurfaceDistance") is not None:
-        rows.append(_p("beam", label, "ssd_mm", round(float(cp0.SourceToSurfaceDistance), 2), "mm", where + " ControlPointSequence[0]"))
-    if cp0.get("IsocenterPosition") is not None:
-        for axis, v in zip("xyz", cp0.IsocenterPosition):
-            rows.append(_p("beam", label, f"iso_{axis}_mm", round(float(v), 2), "mm", where + " ControlPointSequence[0]"))
-    jaws_x = _device_positions(cps, ("ASYMX", "X"))
-    jaws_y = _device_positions(cps, ("ASYMY", "Y"))
+        rows.append(_p("beam", label, "energy", energy(cp0.NominalBeamEnergy, mod, fff), "", first))
+    sad = _number(beam, "SourceAxisDistance", where)
+    if sad is not None:
+        rows.append(_p("beam", label, "sad_mm", sad, "mm", where))
+    ssd = _number(cp0, "SourceToSurfaceDistance", first)
+    if ssd is not None:
+        rows.append(_p("beam", label, "ssd_mm", round(ssd, 2), "mm", first))
+    rows += _isocentre_rows(cp0, label, first)
+    jaws_x = _device_positions(cps, ("ASYMX", "X"), where)
+    jaws_y = _device_positions(cps, ("ASYMY", "Y"), where)
     for name, jaws in (("x", jaws_x), ("y", jaws_y)):
         if jaws:
-            rows.append(_p("beam", label, f"jaw_{name}1_mm", round(jaws[0][0], 2), "mm", where + " ControlPointSequence[0]"))
-            rows.append(_p("beam", label, f"jaw_{name}2_mm", round(jaws[0][1], 2), "mm", where + " ControlPointSequence[0]"))
+            rows.append(_p("beam", label, f"jaw_{name}1_mm", round(jaws[0][0], 2), "mm", first))
+            rows.append(_p("beam", label, f"jaw_{name}2_mm", round(jaws[0][1], 2), "mm", first))
     if meterset is None or setup:
         return rows, None
-    rows.append(_p("beam", label, "mu", round(float(meterset), 4), "MU", where))
-    delivery = _delivery(beam, cps, float(meterset), gantry, coll, jaws_y)
-    return rows, delivery
+    rows.append(_p("beam", label, "mu", round(meterset, 4), "MU", where))
+    return rows, _delivery(beam, cps, meterset, gantry, coll, jaws_y, where)
 
 
-def _delivery(beam: pydicom.Dataset, cps: Any, meterset: float, gantry: list[float], coll: list[float], jaws_y: list[list[float]] | None) -> Delivery | None:
-    mlc_positions = _device_positions(cps, ("MLCX",))
+def _isocentre_rows(cp0: pydicom.Dataset, label: str, where: str) -> list[Param]:
+    iso = cp0.get("IsocenterPosition")
+    if iso is None:
+        return []
+    try:
+        xyz = [float(v) for v in iso]
+    except (TypeError, ValueError):
+        raise SourceError(f"IsocenterPosition {str(iso)[:40]!r} is not three numbers", where=where) from None
+    if len(xyz) != 3 or not all(math.isfinite(v) for v in xyz):
+        raise SourceError(f"IsocenterPosition has {len(xyz)} values, not three finite numbers", where=where)
+    return [_p("beam", label, f"iso_{axis}_mm", round(v, 2), "mm", where) for axis, v in zip("xyz", xyz, strict=True)]
+
+
+def _delivery(beam: pydicom.Dataset, cps: list[pydicom.Dataset], meterset: float, gantry: list[float], coll: list[float],
+              jaws_y: list[list[float]] | None, where: str) -> Delivery | None:
+    mlc_positions = _device_positions(cps, ("MLCX",), where)
     if mlc_positions is None or jaws_y is None:
         return None
     n_pairs = len(mlc_positions[0]) // 2
     leaves = np.array(mlc_positions)
     jy = np.array(jaws_y)
-    weights = np.array([float(cp.CumulativeMetersetWeight) for cp in cps])
-    final = float(beam.get("FinalCumulativeMetersetWeight", weights[-1]) or weights[-1])
+    weights = np.array(_leaning(cps, "CumulativeMetersetWeight", where))
+    final = _number(beam, "FinalCumulativeMetersetWeight", where)
+    final = float(weights[-1]) if final is None else final
+    if final <= 0:
+        raise SourceError(f"FinalCumulativeMetersetWeight is {final:g}, so the MU of each control point cannot be worked out", where=where)
     return Delivery.from_banks(meterset * weights / final, gantry, coll, leaves[:, :n_pairs], leaves[:, n_pairs:], jy[:, 0], jy[:, 1])
+
 
 def delivery_from_rtplan(path_or_dataset: str | Path | pydicom.Dataset, beam: str | int | None = None) -> Delivery:
     """The control points of one beam (by BeamName or BeamNumber), or all treatment beams merged."""
@@ -227,7 +395,7 @@ def delivery_from_rtplan(path_or_dataset: str | Path | pydicom.Dataset, beam: st
         if not deliveries:
             raise SourceError("no beam with control points", where=where, fix="; ".join(warnings) or "is the plan calculated?")
         return Delivery.merge(*deliveries.values())
-    numbers = {str(int(b.BeamNumber)): str(b.get("BeamName", "") or b.BeamNumber).strip() for b in ds.BeamSequence}
+    numbers = {_text(b, "BeamNumber"): _text(b, "BeamName") or _text(b, "BeamNumber") for b in _items(ds, "BeamSequence")}
     key = numbers.get(str(beam), str(beam))
     if key not in deliveries:
         raise SourceError(f"no beam {beam!r} with control points (beams: {', '.join(deliveries)})", where=where)

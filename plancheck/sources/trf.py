@@ -20,7 +20,7 @@ import datetime as dt
 import glob
 import logging
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from plancheck.delivery.model import Delivery
 from plancheck.errors import SourceError
 from plancheck.sources import Reading, Request, configured_folder
 from plancheck.sources.normalise import angle_iec
-from plancheck.table import Param
+from plancheck.table import Param, validate_row
 
 SOURCE = "trf"
 TIME_INCREMENT_S = 0.04
@@ -49,6 +49,7 @@ class TrfLog:
     path: Path
     header: dict[str, Any]
     table: Any  # pandas.DataFrame, index = seconds from the start
+    _delivery: Delivery | None = field(default=None, repr=False)
 
     @property
     def label(self) -> str:
@@ -77,11 +78,14 @@ class TrfLog:
         return round(float(self.beam_on.sum()) * TIME_INCREMENT_S, 2)
 
     def delivery(self) -> Delivery:
+        """pymedphys' delivery of the table (made once: pymedphys takes about a second for a VMAT arc)."""
         import pymedphys
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return Delivery.from_pymedphys(pymedphys.Delivery._from_pandas(self.table))  # noqa: SLF001 - same as from_trf, without re-reading
+        if self._delivery is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self._delivery = Delivery.from_pymedphys(pymedphys.Delivery._from_pandas(self.table))  # as from_trf, without re-reading
+        return self._delivery
 
 
 def check_structure(contents: bytes, where: str) -> None:
@@ -194,20 +198,38 @@ def read(request: Request) -> Reading | None:
     if not paths:
         reading.warnings.append(f"no TRF files for patient {request.patient_id} below {root}")
         return reading
-    newest: dict[str, tuple[str, TrfLog, list[Param]]] = {}
+    newest: dict[str, tuple[str, list[Param], Delivery]] = {}
     for path in paths:
         try:
-            trf = read_trf(path)
+            trf, beam_rows, delivery_rows, delivery = read_log(path)
         except SourceError as exc:
             reading.warnings.append(exc.message)
             continue
-        beam_rows, delivery_rows = trf_rows(trf)
         reading.rows += delivery_rows
         if trf.label not in newest or trf.delivered_at > newest[trf.label][0]:
-            newest[trf.label] = (trf.delivered_at, trf, beam_rows)
-    for label, (_, trf, beam_rows) in newest.items():
+            newest[trf.label] = (trf.delivered_at, beam_rows, delivery)
+    for label, (_, beam_rows, delivery) in newest.items():
         reading.rows += beam_rows
-        reading.deliveries[label] = trf.delivery()
+        reading.deliveries[label] = delivery
     if not newest and reading.warnings:
-        raise SourceError("; ".join(reading.warnings))
+        more = f" ({len(reading.warnings) - 1} more)" if len(reading.warnings) > 1 else ""
+        raise SourceError(f"none of the patient's {len(paths)} TRF files can be read: {reading.warnings[0]}{more}")
     return reading
+
+
+def read_log(path: Path) -> tuple[TrfLog, list[Param], list[Param], Delivery]:
+    """One TRF as (log, beam rows, delivery rows, delivery), every row checked: a SourceError names the file and
+    what is wrong, so one bad file never loses the others."""
+    trf = read_trf(path)
+    try:
+        if not trf.label:
+            raise SourceError("the header names no field (label and name are empty)", where=f"{path} header")
+        beam_rows, delivery_rows = trf_rows(trf)
+        for row in beam_rows + delivery_rows:
+            validate_row(row)
+        delivery = trf.delivery()
+    except (KeyError, ValueError, IndexError, TypeError, AttributeError) as exc:
+        what = f"no column {exc}" if isinstance(exc, KeyError) else f"{exc.__class__.__name__}: {str(exc)[:160]}"
+        raise SourceError(f"decoded, but its values cannot be read ({what})", where=str(path),
+                          fix="a header item or table column this reader does not know; report it with the file") from None
+    return trf, beam_rows, delivery_rows, delivery

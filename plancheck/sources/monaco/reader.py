@@ -21,7 +21,7 @@ from plancheck.sources import Reading, Request, configured_folder
 from plancheck.sources.monaco.focaldata import MonacoPlan, find_plans, patient_id_of, patient_name
 from plancheck.sources.monaco.telfile import TelBeam, TelFile, read_tel
 from plancheck.sources.normalise import angle_iec, energy
-from plancheck.table import Param
+from plancheck.table import Param, SchemaError, validate_row
 
 SOURCE = "monaco_tel"
 log = logging.getLogger(__name__)
@@ -49,7 +49,14 @@ def read(request: Request) -> Reading | None:
             label = labels[beam.label]
             if label in reading.deliveries:
                 reading.warnings.append(f"{tel_path}: beam {label} also in an earlier tel.1 of the plan; kept both rows")
-            reading.rows += beam_rows(beam, label, str(tel_path))
+            try:
+                rows = beam_rows(beam, label, str(tel_path))
+                for row in rows:
+                    validate_row(row)
+            except (SourceError, SchemaError) as exc:
+                reading.warnings.append(f"beam {label} left out: {exc}")
+                continue
+            reading.rows += rows
             reading.deliveries[label] = beam.delivery()
         if _beams_reliable(tel):
             reading.rows.append(Param("prescription", "", "beam_count", len(tel.beams), "", SOURCE, str(tel_path)))
@@ -110,7 +117,9 @@ def _rtplan_beams(path: Path) -> list[tuple[str, int]] | None:
 
 # ---- rows ---------------------------------------------------------------------
 def beam_rows(beam: TelBeam, label: str, tel_path: str) -> list[Param]:
-    """The vocabulary rows of one tel.1 beam; provenance names the file and the control point's line."""
+    """The vocabulary rows of one tel.1 beam; provenance names the file and the control point's line.
+
+    SourceError (naming the line) where an annotation cannot be read."""
     d = beam.delivery()
     where, first, last = f"{tel_path} line {beam.line}", f"{tel_path} line {beam.lines[0]}", f"{tel_path} line {beam.lines[-1]}"
 
@@ -134,7 +143,10 @@ def beam_rows(beam: TelBeam, label: str, tel_path: str) -> list[Param]:
     if info.get("machine"):
         rows.append(p("machine", info["machine"].strip().upper()))
     if info.get("energy"):
-        value = energy(info["energy"])
+        try:
+            value = energy(info["energy"])
+        except ValueError:
+            raise SourceError(f"energy {info['energy'][:40]!r} cannot be read", where=where, fix="write it as 6X, 10FFF or 9E") from None
         rows += [p("energy", value), p("modality", "electron" if value.endswith("E") else "photon")]
     return rows
 

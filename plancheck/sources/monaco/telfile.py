@@ -19,6 +19,7 @@ in one of two ways:
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -203,6 +204,8 @@ class _Parser:
         for k, spec in enumerate(L.PARAMETER_LINES):
             params.update(self._parameters(start + L.FIRST_PARAMETER_LINE + k, start, spec))
         mlc = np.array(",".join(mlc_rows).split(","), dtype=float)
+        if not np.isfinite(mlc).all():
+            raise SourceError("an MLC position is not a finite number", where=self.where(start), fix=_DAMAGED)
         return _Block(start + 1, code == L.STATIC_CODE, params, mlc, "\n".join(flags))
 
     def _parameters(self, i: int, start: int, spec: L.LineSpec) -> dict[str, float]:
@@ -212,6 +215,8 @@ class _Parser:
             values = [float(p) for p in parts]
         except ValueError:
             raise SourceError(f"expected numbers on the {spec.name} line, got {row.strip()[:60]!r}", where=self.where(i), fix=_DAMAGED) from None
+        if not all(math.isfinite(v) for v in values):
+            raise SourceError(f"a number on the {spec.name} line is not finite ({row.strip()[:60]!r})", where=self.where(i), fix=_DAMAGED)
         if self.layout is None and spec.name == "collimator":
             self.layout = L.layout_from_width(len(values))
             if self.layout is None:
