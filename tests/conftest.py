@@ -30,3 +30,12 @@ def table_from_plan(path: Path, *, mirror_as: str | None = "mosaiq") -> ParamTab
 @pytest.fixture
 def vmat_table() -> ParamTable:
     return table_from_plan(VMAT_PLAN)
+
+
+@pytest.fixture(scope="session")
+def demo_clinic(tmp_path_factory: pytest.TempPathFactory):
+    """The demo clinic, built once per test run and shared: (DemoClinic, Config). Read-only:
+    a test that changes a file copies what it changes into its own tmp_path first."""
+    from plancheck.demo.clinic import build_clinic
+
+    return build_clinic(tmp_path_factory.mktemp("demo-clinic"))

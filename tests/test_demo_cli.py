@@ -23,10 +23,9 @@ TODAY = ["--today", DEMO_TODAY.date().isoformat()]
 
 
 @pytest.fixture(scope="module")
-def clinic(tmp_path_factory: pytest.TempPathFactory):
-    folder = tmp_path_factory.mktemp("clinic")
-    clinic, config = build_clinic(folder)
-    return folder, config
+def clinic(demo_clinic):
+    demo, config = demo_clinic
+    return demo.folder, config
 
 
 def invoke(*args: str) -> object:
@@ -43,9 +42,12 @@ def test_demo_command_catches_every_planted_error(tmp_path: Path) -> None:
 
 
 def test_demo_is_reproducible(tmp_path: Path, clinic) -> None:
-    _, config_a = build_clinic(tmp_path / "a")
-    runs = [check_patient(PATIENTS[1], config_a, ("initial",)).runs[0]]
-    _, config_b = build_clinic(tmp_path / "a")  # rebuilt in place
+    import shutil
+
+    folder, config = clinic
+    runs = [check_patient(PATIENTS[1], config, ("initial",)).runs[0]]
+    shutil.copytree(folder, tmp_path / "a")
+    _, config_b = build_clinic(tmp_path / "a")  # rebuilt in place, over a previous demo
     runs.append(check_patient(PATIENTS[1], config_b, ("initial",)).runs[0])
     strip = lambda run: [(r.id, r.beam, r.status, r.message) for r in run.results]  # noqa: E731
     assert strip(runs[0]) == strip(runs[1])
@@ -88,6 +90,8 @@ def test_bad_dicom_does_not_stop_the_other_sources(clinic, tmp_path: Path) -> No
     (broken / "x" / "RP.bad.dcm").write_bytes(b"DICM" + b"\x00" * 50)
     table = collect("015112", None, replace(config, dicom_dir=broken))
     assert "mosaiq" in table.sources and "monaco_tel" in table.sources
+    named = " ".join([*table.source_errors.values(), *table.warnings])
+    assert "RP.bad.dcm" in named, named  # the bad file is named, not skipped in silence
 
 
 @pytest.mark.parametrize(

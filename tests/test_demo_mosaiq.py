@@ -17,7 +17,6 @@ import pandas as pd
 import pymedphys
 import pytest
 
-from plancheck.demo.mosaiq_db import build_demo_mosaiq
 
 REAL = Path(pymedphys.__file__).parent / "_mosaiq/mock/data"
 DEFINED_FROM_PUBLIC_CODE = {"Dose_Hst", "Schedule", "Object", "ObjFilenames", "Prompt"}  # tables the extract lacks
@@ -56,9 +55,8 @@ def real() -> Real:
 
 
 @pytest.fixture(scope="session")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> sqlite3.Connection:
-    clinic = build_demo_mosaiq(tmp_path_factory.mktemp("demo-mosaiq"))
-    return sqlite3.connect(clinic.database)
+def demo(demo_clinic) -> sqlite3.Connection:
+    return sqlite3.connect(demo_clinic[0].database)
 
 
 def frame(demo: sqlite3.Connection, sql: str) -> pd.DataFrame:

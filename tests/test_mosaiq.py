@@ -24,8 +24,8 @@ from plancheck.sources.mosaiq.schema import metadata
 
 
 @pytest.fixture(scope="module")
-def clinic(tmp_path_factory: pytest.TempPathFactory):
-    return build_demo_mosaiq(tmp_path_factory.mktemp("demo"))
+def clinic(demo_clinic):
+    return demo_clinic[0]
 
 
 def test_every_query_compiles_for_sql_server() -> None:
@@ -134,8 +134,8 @@ def test_only_select_is_sent(clinic) -> None:
         conn.connection.driver_connection.execute("DELETE FROM Patient")
 
 
-def test_demo_database_is_deterministic(tmp_path: Path) -> None:
-    a, b = build_demo_mosaiq(tmp_path / "a"), build_demo_mosaiq(tmp_path / "b")
+def test_demo_database_is_deterministic(tmp_path: Path, clinic) -> None:
+    a, b = clinic, build_demo_mosaiq(tmp_path / "b")
     dump = lambda c: [tuple(r) for t in sorted(metadata.tables) for r in create_engine(c.url).connect().execute(text(f'SELECT * FROM "{t}" ORDER BY 1'))]  # noqa: E731
     assert dump(a) == dump(b)
     assert a.rt_plans["015112"].read_bytes() == b.rt_plans["015112"].read_bytes()
