@@ -157,3 +157,12 @@ def test_nothing_is_written_outside_the_configured_folders(patient_id: str, tmp_
         assert all(len(part) <= 255 for part in path.parts)
     assert not sandbox.exists() and {p.resolve() for p in written if p} <= {p.resolve() for p in new}
     assert report_paths(run, output)["json"].parent.parent == output
+
+
+@pytest.mark.parametrize("patient_id", ["12/3456", "../../x", "..", "a\x00b", "9" * 600])
+def test_baseline_file_stays_in_its_folder(tmp_path: Path, patient_id: str) -> None:
+    from plancheck.simulate.baseline import baseline_path
+
+    folder = tmp_path / "baselines"
+    path = baseline_path(folder, patient_id)
+    assert path.parent == folder and path.name.endswith(".baseline.json") and len(path.name) < 120

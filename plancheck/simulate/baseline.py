@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from plancheck.errors import PlancheckError
+from plancheck.paths import path_in
 from plancheck.table import ParamTable
 
 
@@ -17,7 +18,8 @@ def _key(rec: dict[str, Any]) -> tuple[str, ...]:
 
 
 def baseline_path(folder: Path, patient_id: str) -> Path:
-    return folder / f"{patient_id}.baseline.json"
+    """The patient's baseline file, its name made safe and kept inside ``folder``."""
+    return path_in(folder, patient_id, suffix=".baseline.json")
 
 
 def save_baseline(table: ParamTable, folder: Path, patient_id: str, version: str) -> Path:
