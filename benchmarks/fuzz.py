@@ -43,6 +43,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 import pymedphys
 
+from plancheck import deliveries
 from plancheck.errors import PlancheckError
 
 logging.disable(logging.CRITICAL)  # the readers' warnings are part of their result, not of this table
@@ -371,7 +372,7 @@ def _trf_seeds(folder: Path) -> list[bytes]:
     static, vmat = PMP / "tests/dicom/data/rtplan/06MV_plan.dcm", PMP / "_experimental/serviceplans/templates/vmat_example.dcm"
     out = []
     for plan, beam, label, version in ((static, "10x10", "1-1", 4), (static, "05x05", "1-2", 3), (vmat, "1-2", "1-2", 2), (vmat, "1-1", "1-1", 1)):
-        delivery = Delivery.from_dicom(plan, beam=beam)
+        delivery = deliveries.from_dicom(plan, beam=beam)
         delivery = delivery.replace(mu=delivery.mu * 40.0 / delivery.total_mu)  # 40 MU: a few hundred rows, read in well under a second
         path = trf_from_delivery(delivery, folder / f"{label}-v{version}.trf", machine=Machine("2619"),
                                  field_label=label, version=version)

@@ -21,6 +21,7 @@ import pymedphys
 import pytest
 from typer.testing import CliRunner
 
+from plancheck import deliveries
 from plancheck.cli.main import app
 from plancheck.collector import collect
 from plancheck.config import Config, Machine
@@ -201,7 +202,7 @@ def test_deliveries_with_a_mistyped_icom_folder_is_an_error(tmp_path: Path) -> N
 def _trf_pair(root: Path) -> tuple[Path, Path]:
     paths = []
     for label, beam in (("1-1", "10x10"), ("1-2", "05x05")):
-        delivery = Delivery.from_dicom(STATIC, beam=beam)
+        delivery = deliveries.from_dicom(STATIC, beam=beam)
         delivery = delivery.replace(mu=delivery.mu * 40.0 / delivery.total_mu)
         path = indexed_trf_path(root, "P1", "A", "B", label, beam, dt.datetime(2024, 1, 2, 9), "2619")
         paths.append(trf_from_delivery(delivery, path, machine=Machine("2619"), field_label=label))

@@ -40,6 +40,7 @@ from test_icom_listener import (
     wait_for,
 )
 
+from plancheck import deliveries
 from plancheck.delivery import Delivery
 from plancheck.errors import SourceError
 from plancheck.sources.icom import fields as F
@@ -257,7 +258,7 @@ def test_the_service_killed_after_a_bad_message_restarts_and_records_on(tmp_path
 
 @pytest.fixture(scope="module")
 def stream() -> bytes:
-    return write_icom_stream(Delivery.from_dicom(VMAT, "1-1"), patient_id="015112", patient_name="DOE^JANE", machine="LINAC1", start=START, decimals=2)
+    return write_icom_stream(deliveries.from_dicom(VMAT, "1-1"), patient_id="015112", patient_name="DOE^JANE", machine="LINAC1", start=START, decimals=2)
 
 
 def messages_of(data: bytes) -> list[bytes]:
@@ -384,7 +385,7 @@ def mutate(data: bytes, mutations: list[tuple[str, int, object]], lengths: list[
 @functools.cache
 def seed() -> tuple[bytes, bytes, list[int]]:
     """Four real messages (a few kB each), their xz archive, and the offsets of the first message's item length fields."""
-    msgs = messages_of(write_icom_stream(Delivery.from_dicom(VMAT, "1-1"), patient_id="015112", patient_name="DOE^JANE", machine="LINAC1",
+    msgs = messages_of(write_icom_stream(deliveries.from_dicom(VMAT, "1-1"), patient_id="015112", patient_name="DOE^JANE", machine="LINAC1",
                                          start=START, decimals=2))[:4]
     data = b"".join(msgs)
     lengths = [item + 8 for item, *_ in iter_items(data, F.ITEMS_OFFSET, len(msgs[0]))]

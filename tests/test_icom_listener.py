@@ -24,6 +24,7 @@ from typing import Callable
 import pymedphys
 import pytest
 
+from plancheck import deliveries
 from plancheck.delivery import Delivery
 from plancheck.sources.icom import fields as F
 from plancheck.sources.icom.archive import Archiver
@@ -52,7 +53,7 @@ def wait_for(predicate: Callable[[], bool], timeout_s: float = WAIT_S, what: str
 
 
 def programme(beams: int = 2) -> list[SimMessage]:
-    d = Delivery.from_dicom(VMAT, "1-1")
+    d = deliveries.from_dicom(VMAT, "1-1")
     return programme_from_beams(
         [Beam("015112", "DOE^JANE", f"F{i + 1}", "LINAC1", "6X", d) for i in range(beams)], start=START, seed=1
     )
@@ -183,7 +184,7 @@ def bad_messages(prog: list[SimMessage]) -> list[SimMessage]:
 
     The two messages that cannot be read are marked ``bad`` (no delivery): the listener sets them aside.
     """
-    d = Delivery.from_dicom(VMAT, "1-1")
+    d = deliveries.from_dicom(VMAT, "1-1")
     out = []
     damaged = False
     for m in prog:
@@ -234,8 +235,8 @@ def test_record_through_listener_for_the_demo(recorded: tuple[Path, object]) -> 
     _, result = recorded
     assert len(result.archives) == 2 and not result.unreadable
     assert [c.ended_by for c in result.connections] == ["client_fin"]
-    beams = [Delivery.from_icom(p) for p in result.archives]
-    plan = [Delivery.from_dicom(VMAT, b) for b in ("1-1", "1-2")]
+    beams = [deliveries.from_icom(p) for p in result.archives]
+    plan = [deliveries.from_dicom(VMAT, b) for b in ("1-1", "1-2")]
     for got, want in zip(beams, plan):
         assert abs(got.total_mu - want.total_mu) < 0.01
 

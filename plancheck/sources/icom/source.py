@@ -31,7 +31,7 @@ from plancheck.sources.icom.archive import SET_ASIDE_SUFFIX, UNREADABLE
 from plancheck.sources.icom.deliveries import GAP_S, DeliveredBeam, delivered_beam, split_records
 from plancheck.sources.icom.names import safe_name
 from plancheck.sources.icom.reader import read_icom
-from plancheck.sources.normalise import angle_iec, energy, modality
+from plancheck.units import angle_iec, energy, modality
 from plancheck.table import Param, iso
 
 SOURCE = "icom"
