@@ -13,6 +13,7 @@ from typing import Any
 
 from plancheck.configvalues import Where, decode_toml, number, numbers, table, tables, text, texts
 from plancheck.errors import ConfigError
+from plancheck.registry import FOLDER_KEYS
 from plancheck.sources.mosaiq.settings import MosaiqSettings, mosaiq_settings
 
 DEFAULT_NAME = "plancheck.toml"
@@ -59,7 +60,7 @@ class Config:
         return self.machines.get(name.upper(), Machine(name=name.upper()))
 
 
-_FOLDER_KEYS = ("dicom", "monaco", "icom", "trf", "pdf", "documents", "escan", "output")
+_FOLDER_KEYS = (*FOLDER_KEYS, "documents", "escan", "output")  # the sources' folders: plancheck.registry
 
 
 def load_config(path: str | Path | None = None) -> Config:

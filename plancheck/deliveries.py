@@ -16,7 +16,7 @@ from plancheck.delivery.model import Delivery
 from plancheck.errors import SourceError
 
 
-def from_dicom(path_or_dataset: "str | Path | Any", beam: str | int | None = None) -> Delivery:
+def from_dicom(path_or_dataset: str | Path | Any, beam: str | int | None = None) -> Delivery:
     """Control points of one beam (by name or number) of an RT Plan, or of its whole first fraction group."""
     from plancheck.sources.rtplan import delivery_from_rtplan
 
@@ -30,7 +30,7 @@ def from_mosaiq(url_or_engine: Any, field_id: int) -> Delivery:
     return delivery_from_mosaiq(url_or_engine, field_id)
 
 
-def from_monaco(tel_path: "str | Path", beam: str | None = None) -> Delivery:
+def from_monaco(tel_path: str | Path, beam: str | None = None) -> Delivery:
     """A Monaco tel.1: the whole file as pymedphys reads it, or one beam (by label) from MU 0."""
     from plancheck.sources.monaco.telfile import read_tel
 
@@ -43,14 +43,14 @@ def from_monaco(tel_path: "str | Path", beam: str | None = None) -> Delivery:
     return deliveries[beam]
 
 
-def from_trf(path: "str | Path") -> Delivery:
+def from_trf(path: str | Path) -> Delivery:
     """An Elekta TRF log file, as ``pymedphys.Delivery.from_trf`` reads it."""
     from plancheck.sources.trf import delivery_from_trf
 
     return delivery_from_trf(path)
 
 
-def from_icom(stream_or_path: "bytes | str | Path") -> Delivery:
+def from_icom(stream_or_path: bytes | str | Path) -> Delivery:
     """Control points of an iCOM stream (bytes, a raw file or an ``.xz`` archive), as pymedphys reads them."""
     from plancheck.sources.icom.deliveries import delivery_from_records
     from plancheck.sources.icom.reader import read_icom
@@ -59,14 +59,14 @@ def from_icom(stream_or_path: "bytes | str | Path") -> Delivery:
     return delivery_from_records(reading.records, reading.where)
 
 
-def to_tel(delivery: Delivery, path: "str | Path", label: str = "1", **options: Any) -> Path:
+def to_tel(delivery: Delivery, path: str | Path, label: str = "1", **options: Any) -> Path:
     """Write ``delivery`` as a one-beam Monaco tel.1 (options as ``write_tel``)."""
     from plancheck.sources.monaco.writer import write_tel
 
     return write_tel({label: delivery}, path, **options)
 
 
-def to_icom(delivery: Delivery, path: "str | Path", *, patient_id: str, patient_name: str, machine: str, start: Any, **options: Any) -> Path:
+def to_icom(delivery: Delivery, path: str | Path, *, patient_id: str, patient_name: str, machine: str, start: Any, **options: Any) -> Path:
     """Write ``delivery`` as an iCOM stream (``.xz`` compresses); options go to ``write_icom_stream``."""
     from plancheck.sources.icom.writer import write_icom_file, write_icom_stream
 

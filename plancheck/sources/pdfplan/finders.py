@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from plancheck.sources.pdfplan.template import TemplateSet
 
 
-def default_finders(config: "Config", templates: "TemplateSet") -> list[DocumentFinder]:
+def default_finders(config: Config, templates: TemplateSet) -> list[DocumentFinder]:
     """The finders plancheck.toml configures: MOSAIQ's documents (with ``[folders] documents``,
     where MOSAIQ keeps its eSCAN files) and the plain PDF folder."""
     finders: list[DocumentFinder] = []
