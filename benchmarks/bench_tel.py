@@ -15,8 +15,8 @@ import pymedphys
 
 from plancheck.delivery import Delivery
 from plancheck.sources.monaco.telfile import read_tel
-from plancheck.sources.monaco.writer import write_tel
-from plancheck.sources.monaco.fromdicom import tel_from_rtplan
+from plancheck.fabricate.tel import write_tel
+from plancheck.fabricate.focaldata import tel_from_rtplan
 
 PMP = Path(pymedphys.__file__).parent
 

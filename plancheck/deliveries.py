@@ -61,14 +61,14 @@ def from_icom(stream_or_path: bytes | str | Path) -> Delivery:
 
 def to_tel(delivery: Delivery, path: str | Path, label: str = "1", **options: Any) -> Path:
     """Write ``delivery`` as a one-beam Monaco tel.1 (options as ``write_tel``)."""
-    from plancheck.sources.monaco.writer import write_tel
+    from plancheck.fabricate.tel import write_tel
 
     return write_tel({label: delivery}, path, **options)
 
 
 def to_icom(delivery: Delivery, path: str | Path, *, patient_id: str, patient_name: str, machine: str, start: Any, **options: Any) -> Path:
     """Write ``delivery`` as an iCOM stream (``.xz`` compresses); options go to ``write_icom_stream``."""
-    from plancheck.sources.icom.writer import write_icom_file, write_icom_stream
+    from plancheck.fabricate.icom import write_icom_file, write_icom_stream
 
     stream = write_icom_stream(delivery, patient_id=patient_id, patient_name=patient_name, machine=machine, start=start, **options)
     return write_icom_file(path, stream)

@@ -25,11 +25,10 @@ from plancheck import deliveries
 from plancheck.cli.main import app
 from plancheck.collector import collect
 from plancheck.config import Config, Machine
-from plancheck.delivery import Delivery
 from plancheck.errors import PlancheckError, SourceError
 from plancheck.sources import Reading, Request, rtplan, trf
-from plancheck.sources.monaco.fromdicom import focaldata_from_rtplan
-from plancheck.sources.trf_writer import indexed_trf_path, trf_from_delivery
+from plancheck.fabricate.focaldata import focaldata_from_rtplan
+from plancheck.fabricate.trf import indexed_trf_path, trf_from_delivery
 from plancheck.table import ParamTable
 
 PMP = Path(pymedphys.__file__).parent

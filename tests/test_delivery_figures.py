@@ -9,7 +9,6 @@ import pdfplumber
 import pymedphys
 
 from plancheck import deliveries
-from plancheck.delivery import Delivery
 from plancheck.delivery.comparison import compare
 from plancheck.delivery.figures import comparison_figure, save_png, write_pdf
 

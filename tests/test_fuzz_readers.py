@@ -24,13 +24,13 @@ from plancheck.delivery import Delivery
 from plancheck.errors import PlancheckError
 from plancheck.sources import Reading, Request, rtplan, trf
 from plancheck.sources.monaco.telfile import read_tel
-from plancheck.sources.monaco.fromdicom import tel_from_rtplan
+from plancheck.fabricate.focaldata import tel_from_rtplan
 from plancheck.sources.monaco.reader import beam_rows
 from plancheck.sources.pdfplan.parse import parse_file
 from plancheck.sources.pdfplan.source import rows_from_parsed
 from plancheck.sources.pdfplan.template import load_templates
-from plancheck.sources.pdfplan.writer import write_plan_pdf
-from plancheck.sources.trf_writer import indexed_trf_path, trf_from_delivery
+from plancheck.fabricate.pdf import write_plan_pdf
+from plancheck.fabricate.trf import indexed_trf_path, trf_from_delivery
 from plancheck.table import Param, ParamTable
 
 PMP = Path(pymedphys.__file__).parent

@@ -11,7 +11,7 @@ import pytest
 
 import plancheck
 from plancheck import deliveries
-from plancheck.delivery import Delivery, GridSpec
+from plancheck.delivery import GridSpec
 from plancheck.delivery.gamma import pass_rate
 from plancheck.errors import AnalysisError
 

@@ -23,7 +23,7 @@ from plancheck.sources.icom import fields as F
 from plancheck.sources.icom import source
 from plancheck.sources.icom.deliveries import beam_on_time_s, relevant_control_points
 from plancheck.sources.icom.reader import iter_items, message_starts, read_icom
-from plancheck.sources.icom.writer import encode_message, state_items, write_icom_stream
+from plancheck.fabricate.icom import encode_message, state_items, write_icom_stream
 
 PMP = Path(pymedphys.__file__).parent
 PLANS = sorted((PMP / "_experimental/serviceplans/templates").glob("*.dcm")) + [PMP / "tests/dicom/data/rtplan/06MV_plan.dcm"]

@@ -25,15 +25,14 @@ import pymedphys
 import pytest
 
 from plancheck import deliveries
-from plancheck.delivery import Delivery
 from plancheck.sources.icom import fields as F
-from plancheck.sources.icom.archive import Archiver
-from plancheck.sources.icom.journal import Position
-from plancheck.sources.icom.listener import Listener, ListenerOptions, archive_raw
-from plancheck.sources.icom.recording import record_through_listener
-from plancheck.sources.icom.simulator import Beam, SimMessage, Simulator, programme_from_beams
-from plancheck.sources.icom.splitter import Splitter, peek
-from plancheck.sources.icom.writer import encode_message, state_items
+from plancheck.icom_service.archive import Archiver
+from plancheck.icom_service.journal import Position
+from plancheck.icom_service.listener import Listener, ListenerOptions, archive_raw
+from plancheck.fabricate.recording import record_through_listener
+from plancheck.fabricate.linac import Beam, SimMessage, Simulator, programme_from_beams
+from plancheck.icom_service.splitter import Splitter, peek
+from plancheck.fabricate.icom import encode_message, state_items
 
 PMP = Path(pymedphys.__file__).parent
 VMAT = PMP / "_experimental/serviceplans/templates/vmat_example.dcm"
@@ -339,7 +338,7 @@ def test_a_journal_that_cannot_be_written_stops_the_listener_with_a_clean_close(
     import errno
     import threading
 
-    from plancheck.sources.icom.journal import Journal
+    from plancheck.icom_service.journal import Journal
 
     sim = start(Simulator(programme(beams=1), rate_hz=RATE_HZ), cleanup)
     real_append, calls = Journal.append, []
@@ -368,7 +367,7 @@ def _run_catching(live: Listener, failure: list[BaseException]) -> None:
 
 
 def test_journal_pruning_keeps_what_is_not_archived(tmp_path: Path) -> None:
-    from plancheck.sources.icom.journal import Journal
+    from plancheck.icom_service.journal import Journal
 
     journal = Journal(tmp_path / "j")
     for _ in range(3):

@@ -21,9 +21,9 @@ from plancheck.errors import SourceError
 from plancheck.sources import Request
 from plancheck.sources.monaco.reader import read
 from plancheck.sources.monaco.telfile import read_tel
-from plancheck.sources.monaco.writer import write_tel
+from plancheck.fabricate.tel import write_tel
 from plancheck.sources.monaco.focaldata import find_plans, make_patient_dir, patient_dirs, patient_name
-from plancheck.sources.monaco.fromdicom import focaldata_from_rtplan, tel_from_rtplan
+from plancheck.fabricate.focaldata import focaldata_from_rtplan, tel_from_rtplan
 from plancheck.sources.rtplan import load, rows_from_dataset
 from plancheck.table import ParamTable
 

@@ -20,7 +20,7 @@ from plancheck.delivery import Delivery
 from plancheck.delivery.timing import beam_timing
 from plancheck.errors import SourceError
 from plancheck.sources import Request, trf
-from plancheck.sources.trf_writer import COLUMNS, MLC_STATUS, TrfHeader, indexed_trf_path, trf_from_delivery, write_trf
+from plancheck.fabricate.trf import COLUMNS, MLC_STATUS, TrfHeader, indexed_trf_path, trf_from_delivery, write_trf
 from plancheck.table import ParamTable
 
 PMP = Path(pymedphys.__file__).parent
