@@ -42,6 +42,7 @@ class Config:
     pdf_dir: Path | None = None
     documents_dir: Path | None = None  # where MOSAIQ keeps the files its Object/ObjFilenames rows name
     escan_dir: Path | None = None
+    folders: dict[str, Path] = field(default_factory=dict)  # every [folders] entry, by key (a new source reads its own)
     output_dir: Path = Path("plancheck-results")
     rule_dirs: tuple[Path, ...] = ()
     machines: dict[str, Machine] = field(default_factory=dict)
@@ -140,6 +141,7 @@ def config_from_dict(data: dict[str, Any], path: Path | None = None, content: st
         pdf_dir=folder(folders["pdf"], "pdf") if "pdf" in folders else None,
         documents_dir=folder(folders["documents"], "documents") if "documents" in folders else None,
         escan_dir=folder(folders["escan"], "escan") if "escan" in folders else None,
+        folders={key: folder(value, key) for key, value in folders.items()},
         output_dir=folder(folders["output"], "output") if "output" in folders else base / "plancheck-results",
         rule_dirs=tuple(folder(p, "rules.dirs") for p in texts(rules, "dirs", at, "[rules] ")),
         machines=machines,

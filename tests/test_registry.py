@@ -94,3 +94,12 @@ def test_the_scans_find_what_they_look_for() -> None:
     planted = ast.parse('t.select(source="fax")\nSOURCE = "telex"\nORDER = ("mosaiq", "rtplan")\nParam("beam", "1", "mu", 1.0, "MU", "pigeon", "")\n')
     assert sorted(v for _, v in _literal_sources(planted)) == ["fax", "pigeon", "telex"]
     assert _source_lists(planted) == [3]
+
+
+def test_every_registered_folder_key_is_read_from_plancheck_toml(tmp_path: Path) -> None:
+    from plancheck.config import load_config
+
+    lines = "\n".join(f'{key} = "{key}-here"' for key in registry.FOLDER_KEYS)
+    (tmp_path / "plancheck.toml").write_text(f"[folders]\n{lines}\n", encoding="utf-8")
+    config = load_config(tmp_path / "plancheck.toml")
+    assert {key: config.folders[key] for key in registry.FOLDER_KEYS} == {key: tmp_path / f"{key}-here" for key in registry.FOLDER_KEYS}
