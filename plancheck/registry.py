@@ -78,7 +78,7 @@ def reader(name: str) -> Callable[[Any], Any]:
     module = BY_NAME[name].reader
     if module is None:
         raise KeyError(f"source {name!r} has no reader: it is computed from the others")
-    return importlib.import_module(module).read  # type: ignore[no-any-return]
+    return importlib.import_module(module).read
 
 
 def delivery_loader(name: str) -> Callable[..., Any]:
@@ -86,4 +86,4 @@ def delivery_loader(name: str) -> Callable[..., Any]:
     loader = BY_NAME[name].delivery_loader
     if loader is None:
         raise KeyError(f"source {name!r} has no delivery loader")
-    return getattr(importlib.import_module("plancheck.deliveries"), loader)  # type: ignore[no-any-return]
+    return getattr(importlib.import_module("plancheck.deliveries"), loader)

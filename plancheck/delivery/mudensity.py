@@ -26,9 +26,12 @@ from plancheck.errors import AnalysisError
 class ControlPoints(Protocol):
     """What a MU density needs of a delivery (:class:`plancheck.delivery.model.Delivery` has it)."""
 
-    mu: np.ndarray
-    mlc: np.ndarray
-    jaw: np.ndarray
+    @property
+    def mu(self) -> np.ndarray: ...
+    @property
+    def mlc(self) -> np.ndarray: ...
+    @property
+    def jaw(self) -> np.ndarray: ...
 
 AGILITY_LEAF_PAIR_WIDTHS_MM: tuple[float, ...] = (5.0,) * 80
 _PIXELS_PER_CHUNK = 1 << 18  # swept pixels evaluated at once: bounds memory to ~100 MB
