@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pymedphys
 
+from plancheck import deliveries
 from plancheck.delivery import Delivery
 
 VMAT_PLAN = Path(pymedphys.__file__).parent / "_experimental/serviceplans/templates/vmat_example.dcm"
@@ -14,7 +15,7 @@ VMAT_PLAN = Path(pymedphys.__file__).parent / "_experimental/serviceplans/templa
 
 def vmat_beam() -> Delivery:
     """The first arc of the shipped VMAT plan."""
-    return Delivery.from_dicom(VMAT_PLAN, beam="1-1")
+    return deliveries.from_dicom(VMAT_PLAN, beam="1-1")
 
 
 def resampled(delivery: Delivery, n: int) -> Delivery:

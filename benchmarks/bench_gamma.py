@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _deliveries import VMAT_PLAN  # noqa: E402
 
+from plancheck import deliveries
 from plancheck.delivery import Delivery, GridSpec  # noqa: E402
 from plancheck.delivery.gamma import gamma, pass_rate  # noqa: E402
 
@@ -58,8 +59,8 @@ def shifted_pair(delivery: Delivery, pair: int, mm: float) -> Delivery:
 
 
 def cases() -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    vmat = Delivery.from_dicom(VMAT_PLAN)
-    field = Delivery.from_dicom(Path(VMAT_PLAN).parents[3] / "tests/dicom/data/rtplan/06MV_plan.dcm", beam="10x10")
+    vmat = deliveries.from_dicom(VMAT_PLAN)
+    field = deliveries.from_dicom(Path(VMAT_PLAN).parents[3] / "tests/dicom/data/rtplan/06MV_plan.dcm", beam="10x10")
     return {
         "VMAT, pair 41 +1 mm": (vmat.mudensity(), shifted_pair(vmat, 41, 1.0).mudensity()),
         "10x10, pair 41 +1 mm, MU +3%": (field.mudensity(), shifted_pair(field, 41, 1.0).mudensity() * 1.03),

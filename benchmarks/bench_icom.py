@@ -20,10 +20,11 @@ import pymedphys
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from plancheck import deliveries
 from plancheck.delivery import Delivery  # noqa: E402
 from plancheck.sources.icom.reader import read_icom  # noqa: E402
-from plancheck.sources.icom.simulator import Simulator, programme_from_files  # noqa: E402
-from plancheck.sources.icom.writer import DEFAULT_RATE_HZ, write_icom_stream  # noqa: E402
+from plancheck.fabricate.linac import Simulator, programme_from_files  # noqa: E402
+from plancheck.fabricate.icom import DEFAULT_RATE_HZ, write_icom_stream  # noqa: E402
 
 VMAT = Path(pymedphys.__file__).parent / "_experimental/serviceplans/templates/vmat_example.dcm"
 
@@ -38,13 +39,13 @@ def best_of(repeats: int, func) -> float:  # type: ignore[no-untyped-def]
 
 
 def reader_throughput() -> None:
-    beam = Delivery.from_dicom(VMAT)
+    beam = deliveries.from_dicom(VMAT)
     long = Delivery.merge(*[beam] * 10)
     for decimals, label in ((7, "7 decimals (plancheck's default)"), (2, "2 decimals (linac-like)")):
         stream = write_icom_stream(long, patient_id="015112", patient_name="DOE^JANE", machine="LINAC1", start=dt.datetime(2024, 5, 1, 9), decimals=decimals)
         n = len(long)
         ours_records = best_of(3, lambda: read_icom(stream))
-        ours_delivery = best_of(3, lambda: Delivery.from_icom(stream))
+        ours_delivery = best_of(3, lambda: deliveries.from_icom(stream))
         theirs = best_of(3, lambda: pymedphys.Delivery.from_icom(stream))
         print(f"reader, {n} messages, {len(stream) / n:.0f} bytes each, {label}:")
         print(f"  plancheck records            {n / ours_records:9.0f} messages/s")

@@ -22,7 +22,7 @@ import pymedphys
 from plancheck.sources.pdfplan import extract as extract_module
 from plancheck.sources.pdfplan.parse import parse_file
 from plancheck.sources.pdfplan.template import load_templates
-from plancheck.sources.pdfplan.writer import VENDORS, write_plan_pdf
+from plancheck.fabricate.pdf import VENDORS, write_plan_pdf
 from plancheck.sources.rtplan import rows_from_dataset
 from plancheck.table import Param
 

@@ -14,8 +14,9 @@ import numpy as np
 import pymedphys
 
 from plancheck.delivery import Delivery
-from plancheck.sources.monaco import read_tel, write_tel
-from plancheck.sources.monaco.fromdicom import tel_from_rtplan
+from plancheck.sources.monaco.telfile import read_tel
+from plancheck.fabricate.tel import write_tel
+from plancheck.fabricate.focaldata import tel_from_rtplan
 
 PMP = Path(pymedphys.__file__).parent
 

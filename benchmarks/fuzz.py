@@ -43,6 +43,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 import pymedphys
 
+from plancheck import deliveries
 from plancheck.errors import PlancheckError
 
 logging.disable(logging.CRITICAL)  # the readers' warnings are part of their result, not of this table
@@ -254,7 +255,7 @@ def run_trf(data: bytes, work: Path, good: bytes = b"") -> None:
     import datetime as dt
 
     from plancheck.sources import Request, trf
-    from plancheck.sources.trf_writer import indexed_trf_path
+    from plancheck.fabricate.trf import indexed_trf_path
 
     root = _fresh(work, "trf")
     bad = indexed_trf_path(root, PID, "DEMO", "CLEAN", "1-1", "G180", dt.datetime(2024, 1, 2, 9), "2619")
@@ -345,9 +346,9 @@ def build_seeds(work: Path) -> dict[str, Target]:
 
 def _icom_targets(streams: list[bytes]) -> dict[str, Target]:
     """The iCOM reader's own fuzzing entry points (reader, listener's splitter, archive reading) where it has them."""
-    if importlib.util.find_spec("plancheck.sources.icom.fuzzing") is None:
+    if importlib.util.find_spec("plancheck.icom_service.fuzzing") is None:
         return {"iCOM": Target("iCOM", streams, False, run_icom)}
-    fuzzing: Any = importlib.import_module("plancheck.sources.icom.fuzzing")  # the iCOM reader's own entry points
+    fuzzing: Any = importlib.import_module("plancheck.icom_service.fuzzing")  # the iCOM reader's own entry points
 
     good = lzma.compress(streams[0])  # a delivery of patient PID, stored beside the mutated archive as 20240501_100000.xz
 
@@ -365,13 +366,12 @@ def _icom_targets(streams: list[bytes]) -> dict[str, Target]:
 
 def _trf_seeds(folder: Path) -> list[bytes]:
     from plancheck.config import Machine
-    from plancheck.delivery import Delivery
-    from plancheck.sources.trf_writer import trf_from_delivery
+    from plancheck.fabricate.trf import trf_from_delivery
 
     static, vmat = PMP / "tests/dicom/data/rtplan/06MV_plan.dcm", PMP / "_experimental/serviceplans/templates/vmat_example.dcm"
     out = []
     for plan, beam, label, version in ((static, "10x10", "1-1", 4), (static, "05x05", "1-2", 3), (vmat, "1-2", "1-2", 2), (vmat, "1-1", "1-1", 1)):
-        delivery = Delivery.from_dicom(plan, beam=beam)
+        delivery = deliveries.from_dicom(plan, beam=beam)
         delivery = delivery.replace(mu=delivery.mu * 40.0 / delivery.total_mu)  # 40 MU: a few hundred rows, read in well under a second
         path = trf_from_delivery(delivery, folder / f"{label}-v{version}.trf", machine=Machine("2619"),
                                  field_label=label, version=version)

@@ -3,8 +3,8 @@
 Notebook API: ``plancheck.collect(patient_id)`` gives the collected
 :class:`ParamTable`, ``plancheck.check(patient_id, kind="initial")`` a
 :class:`CheckRun`, and :class:`Delivery` holds control points in pymedphys'
-conventions (``Delivery.mudensity()`` maps them), and ``plancheck.gamma`` takes
-``pymedphys.gamma``'s arguments.
+conventions (``Delivery.mudensity()`` maps them; ``plancheck.deliveries.from_dicom``
+and its siblings read one), and ``plancheck.gamma`` takes ``pymedphys.gamma``'s arguments.
 
 The names are loaded on first use, so that ``plancheck --help`` does not import
 numpy, pandas, pydicom and matplotlib.
@@ -39,7 +39,12 @@ if TYPE_CHECKING:
     from plancheck.table import Param, ParamTable
 
 
+_MODULES = ("deliveries",)  # submodules reachable as attributes, loaded on first use
+
+
 def __getattr__(name: str) -> Any:
+    if name in _MODULES:
+        return importlib.import_module(f"plancheck.{name}")
     if name not in _API:
         raise AttributeError(f"module 'plancheck' has no attribute {name!r}")
     value = getattr(importlib.import_module(_API[name]), name)
@@ -48,7 +53,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_API])
+    return sorted([*globals(), *_API, *_MODULES])
 
 
 __all__ = ["CheckResult", "CheckRun", "Delivery", "Param", "ParamTable", "Status", "__version__", "check", "check_table", "collect", "gamma"]

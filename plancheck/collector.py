@@ -9,12 +9,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from plancheck.checks.scope import PLAN_SOURCES
 from plancheck.config import Config
 from plancheck.delivery.timing import add_model_rows
 from plancheck.errors import PatientNotFound, SourceError
+from plancheck.registry import BY_NAME, PLAN_SOURCES, PRIORITY, reader
 from plancheck.sources import Reading, Request
-from plancheck.sources import rtplan
 from plancheck.table import ParamTable, SchemaError
 
 log = logging.getLogger(__name__)
@@ -23,13 +22,8 @@ Reader = Callable[[Request], Reading | None]
 
 
 def readers() -> dict[str, Reader]:
-    """Every source, in reading order."""
-    from plancheck.sources import monaco, trf
-    from plancheck.sources.icom import source as icom
-    from plancheck.sources.pdfplan.source import read_plan_pdf, read_second_check
-    from plancheck.sources.mosaiq import reader as mosaiq
-
-    return {"mosaiq": mosaiq.read, "plan_pdf": read_plan_pdf, "second_check": read_second_check, "rtplan": rtplan.read, "monaco_tel": monaco.read, "icom": icom.read, "trf": trf.read}
+    """Every source with a reader, in reading order: the most authoritative first (it picks the plan)."""
+    return {name: reader(name) for name in PRIORITY if BY_NAME[name].reader is not None}
 
 
 def collect(patient_id: str, plan: str | None = None, config: Config | None = None, only: tuple[str, ...] = ()) -> ParamTable:

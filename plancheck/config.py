@@ -13,6 +13,7 @@ from typing import Any
 
 from plancheck.configvalues import Where, decode_toml, number, numbers, table, tables, text, texts
 from plancheck.errors import ConfigError
+from plancheck.registry import FOLDER_KEYS
 from plancheck.sources.mosaiq.settings import MosaiqSettings, mosaiq_settings
 
 DEFAULT_NAME = "plancheck.toml"
@@ -41,6 +42,7 @@ class Config:
     pdf_dir: Path | None = None
     documents_dir: Path | None = None  # where MOSAIQ keeps the files its Object/ObjFilenames rows name
     escan_dir: Path | None = None
+    folders: dict[str, Path] = field(default_factory=dict)  # every [folders] entry, by key (a new source reads its own)
     output_dir: Path = Path("plancheck-results")
     rule_dirs: tuple[Path, ...] = ()
     machines: dict[str, Machine] = field(default_factory=dict)
@@ -59,7 +61,7 @@ class Config:
         return self.machines.get(name.upper(), Machine(name=name.upper()))
 
 
-_FOLDER_KEYS = ("dicom", "monaco", "icom", "trf", "pdf", "documents", "escan", "output")
+_FOLDER_KEYS = (*FOLDER_KEYS, "documents", "escan", "output")  # the sources' folders: plancheck.registry
 
 
 def load_config(path: str | Path | None = None) -> Config:
@@ -139,6 +141,7 @@ def config_from_dict(data: dict[str, Any], path: Path | None = None, content: st
         pdf_dir=folder(folders["pdf"], "pdf") if "pdf" in folders else None,
         documents_dir=folder(folders["documents"], "documents") if "documents" in folders else None,
         escan_dir=folder(folders["escan"], "escan") if "escan" in folders else None,
+        folders={key: folder(value, key) for key, value in folders.items()},
         output_dir=folder(folders["output"], "output") if "output" in folders else base / "plancheck-results",
         rule_dirs=tuple(folder(p, "rules.dirs") for p in texts(rules, "dirs", at, "[rules] ")),
         machines=machines,

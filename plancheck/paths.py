@@ -2,9 +2,11 @@
 
 A patient ID is typed by a person or sent by a linac, so it may hold a slash
 (``12/3456``), a parent reference (``../../x``), a NUL byte or a thousand
-characters. Every writer of reports, figures and the eSCAN PDF names its files
-through :func:`safe_name` and :func:`path_in`, so nothing is written outside the
-folder plancheck.toml configures, whatever the data holds.
+characters; a damaged iCOM stream gives a name of hundreds of bytes holding the
+items that followed it. Every writer of reports, figures and the eSCAN PDF, and
+the iCOM listener's archive, names its files through :func:`safe_name` (and
+:func:`path_in`), so nothing is written outside the folder plancheck.toml
+configures and archiving never fails on the stream's content, whatever it holds.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ from pathlib import Path
 
 from plancheck.errors import PlancheckError
 
-MAX_NAME_CHARS = 80  # far below the 255 bytes of common file systems, leaving room for prefixes and suffixes
+MAX_NAME_CHARS = 64  # far below the 255 bytes of common file systems, leaving room for prefixes and suffixes
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 # names Windows reserves whatever the extension (a network share may be mounted from Windows)
-_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
 
 
 class UnsafePathError(PlancheckError):
@@ -27,18 +29,25 @@ class UnsafePathError(PlancheckError):
 
 
 def safe_name(text: object, *, default: str = "unnamed", max_chars: int = MAX_NAME_CHARS) -> str:
-    """One file-name part: ASCII letters, digits, ``.``, ``-`` and ``_`` only; never empty, ``.``/``..`` or too long.
+    """One file-name part: ASCII letters, digits, ``.``, ``-`` and ``_`` only; never ``.``/``..``, a name
+    Windows reserves (``CON``, ``NUL``, ...) or longer than ``max_chars``; ``default`` when nothing is left.
 
     Runs of other characters (``/``, ``\\``, NUL, spaces, accents) become one ``_``;
     leading and trailing dots and underscores go. A name longer than ``max_chars``
-    is cut and ends with 8 hex digits of its SHA-1, so two long names stay apart.
+    is cut and ends with 8 hex digits of a SHA-256 of the whole text, so two long
+    names that share their beginning stay apart and the same text always gives the
+    same name (an iCOM journal replay archives into the same folder).
     """
+    if max_chars < 16:
+        raise ValueError(f"max_chars must be at least 16, not {max_chars}")
     raw = str(text)
-    cleaned = _UNSAFE.sub("_", raw.strip()).strip("._") or default
+    cleaned = _UNSAFE.sub("_", raw.strip()).strip("._")
+    if not cleaned:
+        return default
     if cleaned.split(".")[0].upper() in _RESERVED:
         cleaned = f"_{cleaned}"
     if len(cleaned) > max_chars:
-        digest = hashlib.sha1(raw.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+        digest = hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:8]
         cleaned = f"{cleaned[: max_chars - 9].rstrip('._')}_{digest}"
     return cleaned
 

@@ -13,6 +13,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
+from plancheck.registry import NAMES as SOURCES
 from plancheck.vocabulary import SCOPES, SCOPES_OF, VOCABULARY
 
 if TYPE_CHECKING:
@@ -20,10 +21,11 @@ if TYPE_CHECKING:
 
     from plancheck.delivery.model import Delivery
 
-SOURCES = ("mosaiq", "plan_pdf", "second_check", "monaco_tel", "icom", "rtplan", "trf", "model")
 COLUMNS = ("scope", "beam", "item", "param", "value", "unit", "source", "provenance")
 
 Value = str | float | int | bool | None
+
+__all__ = ["COLUMNS", "SOURCES", "Param", "ParamTable", "SchemaError", "Value", "iso", "validate_row"]
 
 
 class SchemaError(ValueError):

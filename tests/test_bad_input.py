@@ -21,14 +21,14 @@ import pymedphys
 import pytest
 from typer.testing import CliRunner
 
+from plancheck import deliveries
 from plancheck.cli.main import app
 from plancheck.collector import collect
 from plancheck.config import Config, Machine
-from plancheck.delivery import Delivery
 from plancheck.errors import PlancheckError, SourceError
 from plancheck.sources import Reading, Request, rtplan, trf
-from plancheck.sources.monaco.fromdicom import focaldata_from_rtplan
-from plancheck.sources.trf_writer import indexed_trf_path, trf_from_delivery
+from plancheck.fabricate.focaldata import focaldata_from_rtplan
+from plancheck.fabricate.trf import indexed_trf_path, trf_from_delivery
 from plancheck.table import ParamTable
 
 PMP = Path(pymedphys.__file__).parent
@@ -201,7 +201,7 @@ def test_deliveries_with_a_mistyped_icom_folder_is_an_error(tmp_path: Path) -> N
 def _trf_pair(root: Path) -> tuple[Path, Path]:
     paths = []
     for label, beam in (("1-1", "10x10"), ("1-2", "05x05")):
-        delivery = Delivery.from_dicom(STATIC, beam=beam)
+        delivery = deliveries.from_dicom(STATIC, beam=beam)
         delivery = delivery.replace(mu=delivery.mu * 40.0 / delivery.total_mu)
         path = indexed_trf_path(root, "P1", "A", "B", label, beam, dt.datetime(2024, 1, 2, 9), "2619")
         paths.append(trf_from_delivery(delivery, path, machine=Machine("2619"), field_label=label))

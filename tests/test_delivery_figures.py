@@ -8,7 +8,7 @@ import numpy as np
 import pdfplumber
 import pymedphys
 
-from plancheck.delivery import Delivery
+from plancheck import deliveries
 from plancheck.delivery.comparison import compare
 from plancheck.delivery.figures import comparison_figure, save_png, write_pdf
 
@@ -18,7 +18,7 @@ FIELD = Path(pymedphys.__file__).parent / "tests/dicom/data/rtplan/06MV_plan.dcm
 def test_one_pdf_per_patient_with_a_page_per_comparison(tmp_path: Path) -> None:
     pages = []
     for beam in ("02x02", "03x03"):
-        planned = Delivery.from_dicom(FIELD, beam=beam)
+        planned = deliveries.from_dicom(FIELD, beam=beam)
         mlc = np.array(planned.mlc)
         mlc[:, 40, 1] += 1.0  # one leaf 1 mm out
         comparison = compare(planned, planned.replace(mlc=mlc), patient="PC-0001 — TEST^PATIENT", plan="06MV", beam=beam,
@@ -36,7 +36,7 @@ def test_one_pdf_per_patient_with_a_page_per_comparison(tmp_path: Path) -> None:
 
 
 def test_identical_maps_render_without_difference() -> None:
-    planned = Delivery.from_dicom(FIELD, beam="02x02")
+    planned = deliveries.from_dicom(FIELD, beam="02x02")
     comparison = compare(planned, planned)
     assert comparison.pass_rate == 100.0 and comparison.max_gamma == 0.0
     comparison_figure(comparison)  # zero difference and zero gamma still give finite colour limits

@@ -18,18 +18,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from plancheck import deliveries
 from plancheck.config import Config, Machine
 from plancheck.delivery import Delivery
 from plancheck.errors import PlancheckError
 from plancheck.sources import Reading, Request, rtplan, trf
-from plancheck.sources.monaco import read_tel
-from plancheck.sources.monaco.fromdicom import tel_from_rtplan
+from plancheck.sources.monaco.telfile import read_tel
+from plancheck.fabricate.focaldata import tel_from_rtplan
 from plancheck.sources.monaco.reader import beam_rows
 from plancheck.sources.pdfplan.parse import parse_file
 from plancheck.sources.pdfplan.source import rows_from_parsed
 from plancheck.sources.pdfplan.template import load_templates
-from plancheck.sources.pdfplan.writer import write_plan_pdf
-from plancheck.sources.trf_writer import indexed_trf_path, trf_from_delivery
+from plancheck.fabricate.pdf import write_plan_pdf
+from plancheck.fabricate.trf import indexed_trf_path, trf_from_delivery
 from plancheck.table import Param, ParamTable
 
 PMP = Path(pymedphys.__file__).parent
@@ -47,7 +48,7 @@ def plan_seeds() -> tuple[bytes, ...]:
 
 
 def _small(plan: Path, beam: str, mu: float = 10.0) -> Delivery:
-    delivery = Delivery.from_dicom(plan, beam=beam)
+    delivery = deliveries.from_dicom(plan, beam=beam)
     return delivery.replace(mu=delivery.mu * mu / delivery.total_mu)
 
 

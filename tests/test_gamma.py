@@ -10,7 +10,8 @@ import pymedphys
 import pytest
 
 import plancheck
-from plancheck.delivery import Delivery, GridSpec
+from plancheck import deliveries
+from plancheck.delivery import GridSpec
 from plancheck.delivery.gamma import pass_rate
 from plancheck.errors import AnalysisError
 
@@ -20,7 +21,7 @@ SHIFTED_PAIR = 41  # a leaf pair inside the arc's field
 
 @pytest.fixture(scope="module")
 def maps() -> dict[str, Any]:
-    plan = Delivery.from_dicom(VMAT)
+    plan = deliveries.from_dicom(VMAT)
     mlc = np.array(plan.mlc)
     mlc[:, SHIFTED_PAIR, 0] -= 1.0  # both leaves 1 mm towards +x: the opening moves, its width stays
     mlc[:, SHIFTED_PAIR, 1] += 1.0
@@ -77,7 +78,7 @@ def test_one_and_three_dimensions_equal_pymedphys() -> None:
 
 
 def test_evaluation_on_another_grid(maps: dict[str, Any]) -> None:
-    fine = Delivery.from_dicom(VMAT).mudensity(GridSpec(resolution_mm=0.5)) * 1.01
+    fine = deliveries.from_dicom(VMAT).mudensity(GridSpec(resolution_mm=0.5)) * 1.01
     axes = GridSpec(resolution_mm=0.5).axes()
     for evaluation_axes in ((axes["jaw"], axes["mlc"]), (axes["jaw"] + 0.2, axes["mlc"] - 0.1)):
         args = (maps["axes"], maps["plan"], evaluation_axes, fine, 1, 1)

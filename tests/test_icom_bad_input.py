@@ -40,24 +40,24 @@ from test_icom_listener import (
     wait_for,
 )
 
-from plancheck.delivery import Delivery
+from plancheck import deliveries
 from plancheck.errors import SourceError
 from plancheck.sources.icom import fields as F
-from plancheck.sources.icom.archive import Archiver
-from plancheck.sources.icom.fuzzing import read_archive, read_stream, split_stream
-from plancheck.sources.icom.journal import Position
-from plancheck.sources.icom.listener import Listener, ListenerOptions
-from plancheck.sources.icom.names import safe_name
-from plancheck.sources.icom.quarantine import Quarantine
+from plancheck.icom_service.archive import Archiver
+from plancheck.icom_service.fuzzing import read_archive, read_stream, split_stream
+from plancheck.icom_service.journal import Position
+from plancheck.icom_service.listener import Listener, ListenerOptions
+from plancheck.paths import safe_name
+from plancheck.icom_service.quarantine import Quarantine
 from plancheck.sources.icom.reader import (
     MAX_MESSAGE_BYTES,
     iter_items,
     message_starts,
     read_icom,
 )
-from plancheck.sources.icom.simulator import SimMessage, Simulator
-from plancheck.sources.icom.splitter import Framer, Splitter
-from plancheck.sources.icom.writer import write_icom_stream
+from plancheck.fabricate.linac import SimMessage, Simulator
+from plancheck.icom_service.splitter import Framer, Splitter
+from plancheck.fabricate.icom import write_icom_stream
 
 __all__ = ["cleanup"]  # the fixture, shared with test_icom_listener
 
@@ -257,7 +257,7 @@ def test_the_service_killed_after_a_bad_message_restarts_and_records_on(tmp_path
 
 @pytest.fixture(scope="module")
 def stream() -> bytes:
-    return write_icom_stream(Delivery.from_dicom(VMAT, "1-1"), patient_id="015112", patient_name="DOE^JANE", machine="LINAC1", start=START, decimals=2)
+    return write_icom_stream(deliveries.from_dicom(VMAT, "1-1"), patient_id="015112", patient_name="DOE^JANE", machine="LINAC1", start=START, decimals=2)
 
 
 def messages_of(data: bytes) -> list[bytes]:
@@ -276,14 +276,14 @@ def test_a_flipped_name_length_is_set_aside_and_names_stay_bounded(stream: bytes
     counts = split_stream(b"".join([flipped_name_length(msgs[0]), *msgs[1:]]), tmp_path)
     assert counts["set_aside"] == 1 and counts["archived"] == 1
     [path] = (tmp_path / "patients").rglob("*.xz")
-    assert path.parent.name == "015112_DOE, JANE" and lzma.decompress(path.read_bytes()) == b"".join(msgs[1:])
+    assert path.parent.name == "015112_DOE_JANE" and lzma.decompress(path.read_bytes()) == b"".join(msgs[1:])
 
 
 def test_a_long_name_gives_a_bounded_folder(stream: bytes, tmp_path: Path) -> None:
     counts = split_stream(b"".join(long_name(m, 4000) for m in messages_of(stream)), tmp_path)
     assert counts["archived"] == 1
     [path] = (tmp_path / "patients").rglob("*.xz")
-    assert len(path.parent.name) <= 129 and path.parent.name.startswith("015112_DOE, JANE DOE")
+    assert len(path.parent.name) <= 129 and path.parent.name.startswith("015112_DOE_JANE_DOE")
 
 
 def test_a_stream_without_timestamps_keeps_the_buffer_bounded_and_scans_each_byte_once(stream: bytes) -> None:
@@ -305,8 +305,8 @@ def test_a_stream_without_timestamps_keeps_the_buffer_bounded_and_scans_each_byt
 
 
 def test_safe_name() -> None:
-    assert safe_name("../../etc/passwd") == "_.._etc_passwd"
-    assert safe_name("DOE, JANE") == "DOE, JANE" and safe_name("") == "_" and safe_name("..") == "_"
+    assert safe_name("../../etc/passwd") == "etc_passwd"
+    assert safe_name("DOE, JANE") == "DOE_JANE" and safe_name("") == "unnamed" and safe_name("..") == "unnamed" and safe_name("", default="") == ""
     assert safe_name("CON") == "_CON" and safe_name("a\x00b\nc/d\\e:f") == "a_b_c_d_e_f"
     long_a, long_b = "A" * 300 + "1", "A" * 300 + "2"
     assert len(safe_name(long_a)) == 64 and safe_name(long_a) != safe_name(long_b) and safe_name(long_a) == safe_name(long_a)
@@ -384,7 +384,7 @@ def mutate(data: bytes, mutations: list[tuple[str, int, object]], lengths: list[
 @functools.cache
 def seed() -> tuple[bytes, bytes, list[int]]:
     """Four real messages (a few kB each), their xz archive, and the offsets of the first message's item length fields."""
-    msgs = messages_of(write_icom_stream(Delivery.from_dicom(VMAT, "1-1"), patient_id="015112", patient_name="DOE^JANE", machine="LINAC1",
+    msgs = messages_of(write_icom_stream(deliveries.from_dicom(VMAT, "1-1"), patient_id="015112", patient_name="DOE^JANE", machine="LINAC1",
                                          start=START, decimals=2))[:4]
     data = b"".join(msgs)
     lengths = [item + 8 for item, *_ in iter_items(data, F.ITEMS_OFFSET, len(msgs[0]))]

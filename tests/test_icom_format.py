@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pymedphys._icom import mappings
 
+from plancheck import deliveries as loaders
 from plancheck.config import Config
 from plancheck.delivery import Delivery
 from plancheck.errors import SourceError
@@ -22,7 +23,7 @@ from plancheck.sources.icom import fields as F
 from plancheck.sources.icom import source
 from plancheck.sources.icom.deliveries import beam_on_time_s, relevant_control_points
 from plancheck.sources.icom.reader import iter_items, message_starts, read_icom
-from plancheck.sources.icom.writer import encode_message, state_items, write_icom_stream
+from plancheck.fabricate.icom import encode_message, state_items, write_icom_stream
 
 PMP = Path(pymedphys.__file__).parent
 PLANS = sorted((PMP / "_experimental/serviceplans/templates").glob("*.dcm")) + [PMP / "tests/dicom/data/rtplan/06MV_plan.dcm"]
@@ -60,7 +61,7 @@ def test_rtplan_streams_read_back_by_pymedphys_and_by_us(path: Path) -> None:
         stream = write_icom_stream(delivery, field_id=label, **PATIENT)
         theirs = pymedphys_reads(stream)
         assert theirs.allclose(filtered(delivery), atol=1e-6), label
-        assert Delivery.from_icom(stream).allclose(theirs, atol=1e-9), label
+        assert loaders.from_icom(stream).allclose(theirs, atol=1e-9), label
 
 
 finite = dict(allow_nan=False, allow_infinity=False)
@@ -85,11 +86,11 @@ def test_generated_deliveries_round_trip(delivery: Delivery) -> None:
     stream = write_icom_stream(delivery, **PATIENT)
     theirs = pymedphys_reads(stream)
     assert theirs.allclose(filtered(delivery), atol=1e-6)
-    assert Delivery.from_icom(stream).allclose(theirs, atol=1e-9)
+    assert loaders.from_icom(stream).allclose(theirs, atol=1e-9)
 
 
 def vmat() -> Delivery:
-    return Delivery.from_dicom(PMP / "_experimental/serviceplans/templates/vmat_example.dcm", "1-1")
+    return loaders.from_dicom(PMP / "_experimental/serviceplans/templates/vmat_example.dcm", "1-1")
 
 
 def test_records_carry_patient_machine_field_energy_and_wrapping_counter() -> None:
@@ -111,10 +112,10 @@ def test_records_carry_patient_machine_field_energy_and_wrapping_counter() -> No
 
 def test_to_icom_xz_and_from_icom_path(tmp_path: Path) -> None:
     d = vmat()
-    path = d.to_icom(tmp_path / "beam.xz", field_id="1-1", **PATIENT)
+    path = loaders.to_icom(d, tmp_path / "beam.xz", field_id="1-1", **PATIENT)
     assert path.read_bytes().startswith(b"\xfd7zXZ")
-    assert Delivery.from_icom(path).allclose(filtered(d), atol=1e-6)
-    assert Delivery.from_icom(path).allclose(pymedphys_reads(lzma.decompress(path.read_bytes())), atol=1e-9)
+    assert loaders.from_icom(path).allclose(filtered(d), atol=1e-6)
+    assert loaders.from_icom(path).allclose(pymedphys_reads(lzma.decompress(path.read_bytes())), atol=1e-9)
 
 
 def test_not_available_values_are_skipped_as_pymedphys_does() -> None:
@@ -126,7 +127,7 @@ def test_not_available_values_are_skipped_as_pymedphys_does() -> None:
         items += state_items(float(d.gantry[i]), float(d.collimator[i]), d.mlc[i], d.jaw[i], 7)
         messages.append(encode_message(START, i, items))
     stream = b"".join(messages)
-    assert Delivery.from_icom(stream).allclose(pymedphys_reads(stream), atol=1e-9)
+    assert loaders.from_icom(stream).allclose(pymedphys_reads(stream), atol=1e-9)
     assert read_icom(stream).records[0].gantry == pytest.approx(d.gantry[0])
 
 
@@ -169,8 +170,8 @@ def test_garbage_between_messages_is_a_recorded_skip() -> None:
     assert len(reading.records) == 6
     assert len(reading.issues) == 1
     assert f"byte {starts[2]}" in reading.issues[0].message and "no iCOM item" in reading.issues[0].message
-    assert Delivery.from_icom(damaged).allclose(Delivery.from_icom(stream), atol=1e-12)
-    assert Delivery.from_icom(damaged).allclose(pymedphys_reads(damaged), atol=1e-9)
+    assert loaders.from_icom(damaged).allclose(loaders.from_icom(stream), atol=1e-12)
+    assert loaders.from_icom(damaged).allclose(pymedphys_reads(damaged), atol=1e-9)
 
 
 def test_message_with_missing_mlc_items_names_offset() -> None:
@@ -212,7 +213,7 @@ def test_not_an_icom_file(tmp_path: Path) -> None:
 
 def archive(root: Path, d: Delivery, when: dt.datetime, field_id: str, **kw: object) -> Path:
     folder = root / "patients" / "015112_DOE, JANE"
-    return d.to_icom(folder / f"{when:%Y%m%d_%H%M%S}.xz", patient_id="015112", patient_name="DOE^JANE", machine="LINAC1", start=when, field_id=field_id, **kw)
+    return loaders.to_icom(d, folder / f"{when:%Y%m%d_%H%M%S}.xz", patient_id="015112", patient_name="DOE^JANE", machine="LINAC1", start=when, field_id=field_id, **kw)
 
 
 def partial_of(d: Delivery, fraction: float) -> Delivery:

@@ -24,15 +24,15 @@ from typing import Callable
 import pymedphys
 import pytest
 
-from plancheck.delivery import Delivery
+from plancheck import deliveries
 from plancheck.sources.icom import fields as F
-from plancheck.sources.icom.archive import Archiver
-from plancheck.sources.icom.journal import Position
-from plancheck.sources.icom.listener import Listener, ListenerOptions, archive_raw
-from plancheck.sources.icom.recording import record_through_listener
-from plancheck.sources.icom.simulator import Beam, SimMessage, Simulator, programme_from_beams
-from plancheck.sources.icom.splitter import Splitter, peek
-from plancheck.sources.icom.writer import encode_message, state_items
+from plancheck.icom_service.archive import Archiver
+from plancheck.icom_service.journal import Position
+from plancheck.icom_service.listener import Listener, ListenerOptions, archive_raw
+from plancheck.fabricate.recording import record_through_listener
+from plancheck.fabricate.linac import Beam, SimMessage, Simulator, programme_from_beams
+from plancheck.icom_service.splitter import Splitter, peek
+from plancheck.fabricate.icom import encode_message, state_items
 
 PMP = Path(pymedphys.__file__).parent
 VMAT = PMP / "_experimental/serviceplans/templates/vmat_example.dcm"
@@ -52,7 +52,7 @@ def wait_for(predicate: Callable[[], bool], timeout_s: float = WAIT_S, what: str
 
 
 def programme(beams: int = 2) -> list[SimMessage]:
-    d = Delivery.from_dicom(VMAT, "1-1")
+    d = deliveries.from_dicom(VMAT, "1-1")
     return programme_from_beams(
         [Beam("015112", "DOE^JANE", f"F{i + 1}", "LINAC1", "6X", d) for i in range(beams)], start=START, seed=1
     )
@@ -183,7 +183,7 @@ def bad_messages(prog: list[SimMessage]) -> list[SimMessage]:
 
     The two messages that cannot be read are marked ``bad`` (no delivery): the listener sets them aside.
     """
-    d = Delivery.from_dicom(VMAT, "1-1")
+    d = deliveries.from_dicom(VMAT, "1-1")
     out = []
     damaged = False
     for m in prog:
@@ -234,8 +234,8 @@ def test_record_through_listener_for_the_demo(recorded: tuple[Path, object]) -> 
     _, result = recorded
     assert len(result.archives) == 2 and not result.unreadable
     assert [c.ended_by for c in result.connections] == ["client_fin"]
-    beams = [Delivery.from_icom(p) for p in result.archives]
-    plan = [Delivery.from_dicom(VMAT, b) for b in ("1-1", "1-2")]
+    beams = [deliveries.from_icom(p) for p in result.archives]
+    plan = [deliveries.from_dicom(VMAT, b) for b in ("1-1", "1-2")]
     for got, want in zip(beams, plan):
         assert abs(got.total_mu - want.total_mu) < 0.01
 
@@ -338,7 +338,7 @@ def test_a_journal_that_cannot_be_written_stops_the_listener_with_a_clean_close(
     import errno
     import threading
 
-    from plancheck.sources.icom.journal import Journal
+    from plancheck.icom_service.journal import Journal
 
     sim = start(Simulator(programme(beams=1), rate_hz=RATE_HZ), cleanup)
     real_append, calls = Journal.append, []
@@ -367,7 +367,7 @@ def _run_catching(live: Listener, failure: list[BaseException]) -> None:
 
 
 def test_journal_pruning_keeps_what_is_not_archived(tmp_path: Path) -> None:
-    from plancheck.sources.icom.journal import Journal
+    from plancheck.icom_service.journal import Journal
 
     journal = Journal(tmp_path / "j")
     for _ in range(3):

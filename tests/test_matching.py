@@ -6,6 +6,7 @@ import datetime as dt
 
 import numpy as np
 
+from plancheck import deliveries
 from plancheck.delivery.matching import PlanBeam, Recording, TreatmentRecord, match_deliveries
 from plancheck.delivery.model import Delivery
 from tests.conftest import VMAT_PLAN
@@ -14,7 +15,7 @@ T0 = dt.datetime(2026, 11, 18, 9, 0)
 
 
 def beams() -> list[PlanBeam]:
-    return [PlanBeam("1-1", "G090", Delivery.from_dicom(VMAT_PLAN, "1-1")), PlanBeam("1-2", "G270", Delivery.from_dicom(VMAT_PLAN, "1-2"))]
+    return [PlanBeam("1-1", "G090", deliveries.from_dicom(VMAT_PLAN, "1-1")), PlanBeam("1-2", "G270", deliveries.from_dicom(VMAT_PLAN, "1-2"))]
 
 
 def recording(field: str, delivery: Delivery, patient: str = "015112", minutes: int = 0) -> Recording:

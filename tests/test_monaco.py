@@ -14,13 +14,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from plancheck import deliveries as loaders
 from plancheck.config import Config
 from plancheck.delivery import Delivery
 from plancheck.errors import SourceError
 from plancheck.sources import Request
-from plancheck.sources.monaco import read, read_tel, write_tel
+from plancheck.sources.monaco.reader import read
+from plancheck.sources.monaco.telfile import read_tel
+from plancheck.fabricate.tel import write_tel
 from plancheck.sources.monaco.focaldata import find_plans, make_patient_dir, patient_dirs, patient_name
-from plancheck.sources.monaco.fromdicom import focaldata_from_rtplan, tel_from_rtplan
+from plancheck.fabricate.focaldata import focaldata_from_rtplan, tel_from_rtplan
 from plancheck.sources.rtplan import load, rows_from_dataset
 from plancheck.table import ParamTable
 
@@ -52,7 +55,7 @@ def test_written_tel_reads_back_in_pymedphys_and_ours(plan: Path, version: str, 
     ours = read_tel(tel)
     assert ours.layout.name == ("5.51.10" if version == "5.51.10" else "standard")
     assert ours.delivery().allclose(theirs, atol=1e-9)
-    assert Delivery.from_monaco(tel).allclose(theirs, atol=1e-9)
+    assert loaders.from_monaco(tel).allclose(theirs, atol=1e-9)
 
 
 @pytest.mark.parametrize("plan", PLANS, ids=lambda p: p.name)
@@ -62,7 +65,7 @@ def test_annotated_beams_come_back_under_their_names(plan: Path, tmp_path: Path)
     assert [b.label for b in tel.beams] == list(beams)
     for label, delivery in beams.items():
         assert tel.beam_deliveries()[label].allclose(delivery, atol=1e-6), label
-        assert Delivery.from_monaco(tel.path, beam=label).allclose(delivery, atol=1e-6)
+        assert loaders.from_monaco(tel.path, beam=label).allclose(delivery, atol=1e-6)
 
 
 def test_bare_dynamic_beams_are_split_where_mu_restarts(tmp_path: Path) -> None:
@@ -111,7 +114,7 @@ def test_step_and_shoot_is_written_as_static_segments(tmp_path: Path) -> None:
     d = beams_of(PLANS[0])["AP"]
     mlc = np.concatenate([d.mlc, d.mlc + 5.0, d.mlc - 3.0])
     sns = Delivery([0, 10, 10, 30, 30, 31.5], [0] * 6, [0] * 6, mlc, np.concatenate([d.jaw] * 3))
-    path = sns.to_tel(tmp_path / "tel.1", label="SNS")
+    path = loaders.to_tel(sns, tmp_path / "tel.1", label="SNS")
     text = path.read_text()
     assert text.count("\n2,2\n") == 3 and "\n1,1\n" not in text
     assert pymedphys_reads(path).allclose(sns, atol=1e-6)

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.dialects import mssql
 
+from plancheck import deliveries
 from plancheck.collector import collect
 from plancheck.config import Config
 from plancheck.delivery.model import Delivery
@@ -59,7 +60,7 @@ def test_control_points_equal_pymedphys_from_the_same_rt_plan(clinic, patient_id
     ds = pydicom.dcmread(clinic.rt_plans[patient_id])
     for beam in ds.BeamSequence:
         ours = reading.deliveries[str(beam.BeamName)]
-        theirs = Delivery.from_dicom(ds, str(beam.BeamName))  # our reader equals pymedphys (tests/test_rtplan.py)
+        theirs = deliveries.from_dicom(ds, str(beam.BeamName))  # our reader equals pymedphys (tests/test_rtplan.py)
         assert np.allclose(ours.mlc, np.round(theirs.mlc, 1), atol=1e-6)  # MOSAIQ keeps 0.01 cm
         assert np.allclose(ours.jaw, theirs.jaw, atol=0.5 + 1e-6)  # MOSAIQ keeps jaws to 0.1 cm (every real TxFieldPoint row)
         assert np.allclose(ours.gantry, theirs.gantry, atol=1e-6) and np.allclose(ours.collimator, theirs.collimator, atol=1e-6)
@@ -151,7 +152,7 @@ def test_static_field_kept_as_one_point_reads_as_two(clinic, tmp_path: Path) -> 
     reading = read_patient(Mosaiq(f"sqlite:///{db_path}"), "030405", None)
     rows = {(r.beam, r.param): r.value for r in reading.rows}
     assert rows[("AP", "control_points")] == 2
-    theirs = Delivery.from_dicom(clinic.rt_plans["030405"], "AP")
+    theirs = deliveries.from_dicom(clinic.rt_plans["030405"], "AP")
     assert np.allclose(reading.deliveries["AP"].mu, theirs.mu, atol=0.01)
     assert np.allclose(reading.deliveries["AP"].mlc, np.round(theirs.mlc, 1), atol=1e-6)
 

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from plancheck import deliveries as loaders
 from plancheck.delivery import Delivery, GridSpec, grid
 from plancheck.delivery.mudensity import _clip_product_sum, _clip_sum, mudensity
 from plancheck.errors import AnalysisError, PlancheckError
@@ -31,17 +32,17 @@ def assert_matches_pymedphys(delivery: Delivery, resolution: float | None = None
 @pytest.mark.parametrize("name", ["vmat_example.dcm", "FFF_example.dcm", "24mm_x_20mm_rectangle.dcm"])
 @pytest.mark.parametrize("resolution", [None, 0.5, 2.5])
 def test_shipped_plans_equal_pymedphys(name: str, resolution: float | None) -> None:
-    assert_matches_pymedphys(Delivery.from_dicom(TEMPLATES / name), resolution)
+    assert_matches_pymedphys(loaders.from_dicom(TEMPLATES / name), resolution)
 
 
 @pytest.mark.parametrize("beam", ["02x02", "10x10", "40x40"])
 def test_static_fields_equal_pymedphys(beam: str) -> None:
-    assert_matches_pymedphys(Delivery.from_dicom(PMP / "tests/dicom/data/rtplan/06MV_plan.dcm", beam=beam))
+    assert_matches_pymedphys(loaders.from_dicom(PMP / "tests/dicom/data/rtplan/06MV_plan.dcm", beam=beam))
 
 
 def test_each_vmat_arc_alone() -> None:
     for beam in ("1-1", "1-2"):
-        assert_matches_pymedphys(Delivery.from_dicom(TEMPLATES / "vmat_example.dcm", beam=beam), 1.0)
+        assert_matches_pymedphys(loaders.from_dicom(TEMPLATES / "vmat_example.dcm", beam=beam), 1.0)
 
 
 @pytest.mark.parametrize("resolution", [0.25, 0.5, 1.0, 2.5, 5.0])
@@ -104,7 +105,7 @@ def test_idle_and_single_control_point_give_zero_map() -> None:
 
 
 def test_bad_grid_and_positions_are_clear_errors() -> None:
-    delivery = Delivery.from_dicom(TEMPLATES / "24mm_x_20mm_rectangle.dcm")
+    delivery = loaders.from_dicom(TEMPLATES / "24mm_x_20mm_rectangle.dcm")
     with pytest.raises(AnalysisError, match="does not divide"):
         delivery.mudensity(GridSpec(resolution_mm=0.3))
     far = delivery.replace(mlc=np.asarray(delivery.mlc) + 250.0)

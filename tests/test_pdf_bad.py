@@ -21,7 +21,7 @@ from plancheck.sources import Request
 from plancheck.sources.pdfplan.parse import parse_file
 from plancheck.sources.pdfplan.source import read_plan_pdf, read_second_check
 from plancheck.sources.pdfplan.template import load_template, load_templates
-from plancheck.sources.pdfplan.writer import layout_report, write_plan_pdf
+from plancheck.fabricate.pdf import layout_report, write_plan_pdf
 from plancheck.sources.rtplan import rows_from_dataset
 
 PLAN = Path(pymedphys.__file__).parent / "_experimental/serviceplans/templates/vmat_example.dcm"

@@ -24,7 +24,7 @@ from plancheck.sources.pdfplan.documents import DocumentRecord, records_finder, 
 from plancheck.sources.pdfplan.parse import Parsed, parse_file
 from plancheck.sources.pdfplan.source import read_plan_pdf, read_second_check, rows_from_parsed
 from plancheck.sources.pdfplan.template import load_templates
-from plancheck.sources.pdfplan.writer import VENDORS, WrittenReport, write_plan_pdf
+from plancheck.fabricate.pdf import VENDORS, WrittenReport, write_plan_pdf
 from plancheck.sources.rtplan import rows_from_dataset
 from plancheck.table import Param, ParamTable
 

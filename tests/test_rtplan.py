@@ -9,6 +9,7 @@ import pydicom
 import pymedphys
 import pytest
 
+from plancheck import deliveries
 from plancheck.delivery import Delivery
 from plancheck.errors import SourceError
 from plancheck.sources.rtplan import load, rows_from_dataset
@@ -19,7 +20,7 @@ PLANS = sorted((PMP / "_experimental/serviceplans/templates").glob("*.dcm")) + [
 
 @pytest.mark.parametrize("path", PLANS, ids=lambda p: p.name)
 def test_control_points_equal_pymedphys(path: Path) -> None:
-    ours = Delivery.from_dicom(path)
+    ours = deliveries.from_dicom(path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         theirs = pymedphys.Delivery.from_dicom(pydicom.dcmread(path, force=True), fraction_group_number=1)

@@ -10,12 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from plancheck import deliveries as loaders
 from plancheck.config import Config, Machine
 from plancheck.delivery import Delivery
 from plancheck.delivery.timing import add_model_rows, beam_timing, dose_rate_steps, timing_figures
 from plancheck.sources.rtplan import load, rows_from_dataset
 from plancheck.sources.trf import read_trf, trf_rows
-from plancheck.sources.trf_writer import trf_from_delivery
+from plancheck.fabricate.trf import trf_from_delivery
 from plancheck.table import ParamTable
 
 VMAT = Path(pymedphys.__file__).parent / "_experimental/serviceplans/templates/vmat_example.dcm"
@@ -180,7 +181,7 @@ def test_slower_gantry_gives_a_longer_estimate() -> None:
 
 
 def test_one_png_per_beam(tmp_path: Path) -> None:
-    deliveries = {label: Delivery.from_dicom(VMAT, beam=label) for label in ("1-1", "1-2")}
+    deliveries = {label: loaders.from_dicom(VMAT, beam=label) for label in ("1-1", "1-2")}
     paths = timing_figures(deliveries, lambda _label: ELEKTA, tmp_path)
     assert set(paths) == {"1-1", "1-2"}
     for path in paths.values():

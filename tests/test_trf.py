@@ -14,12 +14,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from plancheck import deliveries
 from plancheck.config import Config, Machine
 from plancheck.delivery import Delivery
 from plancheck.delivery.timing import beam_timing
 from plancheck.errors import SourceError
 from plancheck.sources import Request, trf
-from plancheck.sources.trf_writer import COLUMNS, MLC_STATUS, TrfHeader, indexed_trf_path, trf_from_delivery, write_trf
+from plancheck.fabricate.trf import COLUMNS, MLC_STATUS, TrfHeader, indexed_trf_path, trf_from_delivery, write_trf
 from plancheck.table import ParamTable
 
 PMP = Path(pymedphys.__file__).parent
@@ -87,10 +88,10 @@ def test_header_mu_survives_pymedphys_header_pattern(mu: float, tmp_path: Path) 
 # ---- a delivery logged along the delivery-time model ---------------------------------------
 @pytest.mark.parametrize("version", [1, 3, 4])
 def test_trf_from_delivery_reads_back(version: int, tmp_path: Path) -> None:
-    planned = Delivery.from_dicom(VMAT, beam="1-1")
+    planned = deliveries.from_dicom(VMAT, beam="1-1")
     path = trf_from_delivery(planned, tmp_path / "b.trf", machine=AGILITY, field_label="1-1", field_name="G090", version=version)
     theirs = pmp_delivery(path)
-    ours = Delivery.from_trf(path)
+    ours = deliveries.from_trf(path)
     assert ours.allclose(theirs, atol=0)
     assert theirs.total_mu == pytest.approx(planned.total_mu, abs=0.05)
     assert theirs.gantry[0] == pytest.approx(planned.gantry[0], abs=0.05) and theirs.gantry[-1] == pytest.approx(planned.gantry[-1], abs=0.05)
@@ -101,7 +102,7 @@ def test_trf_from_delivery_reads_back(version: int, tmp_path: Path) -> None:
 
 
 def test_rows_of_one_trf(tmp_path: Path) -> None:
-    planned = Delivery.from_dicom(VMAT, beam="1-2")
+    planned = deliveries.from_dicom(VMAT, beam="1-2")
     when = dt.datetime(2024, 3, 4, 22, 30)
     path = trf_from_delivery(planned, tmp_path / "b.trf", machine=AGILITY, field_label="1-2", field_name="G270", delivered_at_utc=when, utc_offset="+10:30")
     beam, delivery = trf.trf_rows(trf.read_trf(path))
@@ -115,7 +116,7 @@ def test_rows_of_one_trf(tmp_path: Path) -> None:
 
 def test_source_reads_newest_delivery_per_beam(tmp_path: Path) -> None:
     for label in ("1-1", "1-2"):
-        planned = Delivery.from_dicom(VMAT, beam=label)
+        planned = deliveries.from_dicom(VMAT, beam=label)
         for day in (1, 2):
             when = dt.datetime(2024, 1, day, 9, 0)
             path = indexed_trf_path(tmp_path, "MVISO", "MV", "ISO", label, "G", when, "2619")
@@ -137,7 +138,7 @@ def test_source_reads_newest_delivery_per_beam(tmp_path: Path) -> None:
 # ---- malformed files -----------------------------------------------------------------
 @pytest.fixture()
 def good_trf(tmp_path: Path) -> Path:
-    planned = Delivery.from_dicom(VMAT, beam="1-1")
+    planned = deliveries.from_dicom(VMAT, beam="1-1")
     return trf_from_delivery(planned, tmp_path / "good.trf", machine=AGILITY, field_label="1-1")
 
 

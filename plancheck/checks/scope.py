@@ -12,13 +12,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from plancheck.registry import PLAN_SOURCES, PRIORITY  # which source speaks first: plancheck.registry
 from plancheck.rules.expr import ExprError, MissingValue, PURE_FUNCTIONS
 from plancheck.table import Param, ParamTable
 from plancheck.vocabulary import SCOPES_OF, VOCABULARY
 
-# Which source speaks first when a bare name is read: the OIS, then what the physician signed.
-PRIORITY = ("mosaiq", "plan_pdf", "rtplan", "monaco_tel", "second_check", "icom", "trf", "model")
-PLAN_SOURCES = ("mosaiq", "plan_pdf", "rtplan", "monaco_tel", "second_check")
+__all__ = ["PLAN_SOURCES", "PRIORITY", "TableScope", "first_by_priority", "plan_beams", "treatment_beams"]
 
 
 def _typed(row: Param) -> Any:

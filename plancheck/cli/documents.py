@@ -21,7 +21,7 @@ def documents(patient_id: str = typer.Argument(..., help="Patient ID (MOSAIQ IDA
     Example: plancheck documents 015112 --config plancheck-demo/plancheck.toml
     """
     from plancheck.sources import Request
-    from plancheck.sources.pdfplan.documents import default_finders
+    from plancheck.sources.pdfplan.finders import default_finders
     from plancheck.sources.pdfplan.template import load_templates, template_dirs
 
     cfg = config_from(config)

@@ -56,7 +56,7 @@ def listen(
 
     Example: plancheck icom listen --machine LINAC1 --ip 192.168.100.200 --dir /srv/icom
     """
-    from plancheck.sources.icom.listener import Listener, ListenerOptions, setup_logging
+    from plancheck.icom_service.listener import Listener, ListenerOptions, setup_logging
 
     log_file = setup_logging(directory, machine, logging.DEBUG if verbose else logging.INFO)
     options = ListenerOptions(machine=machine, host=ip, port=port, directory=directory, timeout_s=timeout_s, backoff_initial_s=backoff_s, backoff_max_s=backoff_max_s, gap_s=gap_s, keep_journal_days=keep_journal_days)
@@ -82,7 +82,7 @@ def archive(
 
     Example: plancheck icom archive /srv/icom/journal/LINAC1/000012-*.raw --dir /srv/icom
     """
-    from plancheck.sources.icom.listener import archive_raw
+    from plancheck.icom_service.listener import archive_raw
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     try:
@@ -120,7 +120,7 @@ def simulate(
     Example: plancheck icom simulate --port 1706 --delivery plan.dcm --rate 50 --record links.jsonl
     then, in another shell: plancheck icom listen --machine SIM --ip 127.0.0.1 --dir icom-demo
     """
-    from plancheck.sources.icom.simulator import Simulator, programme_from_files
+    from plancheck.fabricate.linac import Simulator, programme_from_files
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if drop_mode not in ("fin", "rst"):

@@ -3,19 +3,19 @@
 ``mu`` is cumulative monitor units per control point, ``gantry`` and
 ``collimator`` are bipolar IEC 61217 degrees (-180..180) as pymedphys uses them,
 ``mlc`` is (n, leaf_pairs, 2) in mm with pymedphys' bank order and sign, and
-``jaw`` is (n, 2) Y jaws in mm, pymedphys' order and sign. Each source adds a
-``from_<source>`` constructor in its own module; this class only gathers them.
+``jaw`` is (n, 2) Y jaws in mm, pymedphys' order and sign. Pure analysis data: reading it
+from a system or writing it out is :mod:`plancheck.deliveries`' work.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from plancheck.delivery.mudensity import GridSpec, delivery_mudensity
+from plancheck.units import bipolar
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,8 +102,6 @@ class Delivery:
     ) -> "Delivery":
         """From planning-system conventions (IEC angles, leaf banks A and B in leaf order,
         signed Y1/Y2 jaws in mm, as DICOM and MOSAIQ hold them) to pymedphys' conventions."""
-        from plancheck.sources.normalise import bipolar
-
         a, b = np.atleast_2d(np.asarray(bank_a_mm, dtype=float)), np.atleast_2d(np.asarray(bank_b_mm, dtype=float))
         mlc = np.stack([b[:, ::-1], -a[:, ::-1]], axis=2)
         jaw = np.stack([np.asarray(y2_mm, dtype=float), -np.asarray(y1_mm, dtype=float)], axis=1)
@@ -132,61 +130,3 @@ class Delivery:
             np.asarray(delivery.mlc),
             np.asarray(delivery.jaw),
         )
-
-    # ---- constructors from sources (each lives in its source module) -----
-    @classmethod
-    def from_dicom(cls, path_or_dataset: "str | Path | Any", beam: str | int | None = None) -> "Delivery":
-        """Control points of one beam (by name or number) or of the whole first fraction group."""
-        from plancheck.sources.rtplan import delivery_from_rtplan
-
-        return delivery_from_rtplan(path_or_dataset, beam)
-
-    @classmethod
-    def from_mosaiq(cls, url_or_engine: Any, field_id: int) -> "Delivery":
-        """Control points of one MOSAIQ field (TxField.FLD_ID) from TxFieldPoint."""
-        from plancheck.sources.mosaiq.delivery import delivery_from_mosaiq
-
-        return delivery_from_mosaiq(url_or_engine, field_id)
-
-    @classmethod
-    def from_monaco(cls, tel_path: "str | Path", beam: str | None = None) -> "Delivery":
-        """A Monaco tel.1: the whole file as pymedphys reads it, or one beam (by label) from MU 0."""
-        from plancheck.errors import SourceError
-        from plancheck.sources.monaco.telfile import read_tel
-
-        tel = read_tel(tel_path)
-        if beam is None:
-            return tel.delivery()
-        deliveries = tel.beam_deliveries()
-        if beam not in deliveries:
-            raise SourceError(f"no beam {beam!r} (beams: {', '.join(deliveries)})", where=str(tel_path))
-        return deliveries[beam]
-
-    def to_tel(self, path: "str | Path", label: str = "1", **options: Any) -> Path:
-        """Write this delivery as a one-beam Monaco tel.1 (options as ``write_tel``)."""
-        from plancheck.sources.monaco.writer import write_tel
-
-        return write_tel({label: self}, path, **options)
-
-    @classmethod
-    def from_trf(cls, path: "str | Path") -> "Delivery":
-        """An Elekta TRF log file, as ``pymedphys.Delivery.from_trf`` reads it."""
-        from plancheck.sources.trf import delivery_from_trf
-
-        return delivery_from_trf(path)
-
-    @classmethod
-    def from_icom(cls, stream_or_path: "bytes | str | Path") -> "Delivery":
-        """Control points of an iCOM stream (bytes, a raw file or an ``.xz`` archive), as pymedphys reads them."""
-        from plancheck.sources.icom.reader import read_icom
-        from plancheck.sources.icom.deliveries import delivery_from_records
-
-        reading = read_icom(stream_or_path)
-        return delivery_from_records(reading.records, reading.where)
-
-    def to_icom(self, path: "str | Path", *, patient_id: str, patient_name: str, machine: str, start: Any, **options: Any) -> Path:
-        """Write this delivery as an iCOM stream (``.xz`` compresses); options go to ``write_icom_stream``."""
-        from plancheck.sources.icom.writer import write_icom_file, write_icom_stream
-
-        stream = write_icom_stream(self, patient_id=patient_id, patient_name=patient_name, machine=machine, start=start, **options)
-        return write_icom_file(path, stream)

@@ -16,14 +16,22 @@ per leaf pair; only rows under a jaw edge are summed row by row.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
 from plancheck.errors import AnalysisError
 
-if TYPE_CHECKING:
-    from plancheck.delivery.model import Delivery
+
+class ControlPoints(Protocol):
+    """What a MU density needs of a delivery (:class:`plancheck.delivery.model.Delivery` has it)."""
+
+    @property
+    def mu(self) -> np.ndarray: ...
+    @property
+    def mlc(self) -> np.ndarray: ...
+    @property
+    def jaw(self) -> np.ndarray: ...
 
 AGILITY_LEAF_PAIR_WIDTHS_MM: tuple[float, ...] = (5.0,) * 80
 _PIXELS_PER_CHUNK = 1 << 18  # swept pixels evaluated at once: bounds memory to ~100 MB
@@ -73,7 +81,7 @@ def grid(
     return axes
 
 
-def delivery_mudensity(delivery: "Delivery", spec: GridSpec | None = None) -> np.ndarray:
+def delivery_mudensity(delivery: ControlPoints, spec: GridSpec | None = None) -> np.ndarray:
     """The MU density of a delivery, equal to ``pymedphys.Delivery.metersetmap()`` with the same grid."""
     keep = relevant_control_points(delivery.mu)
     mu = delivery.mu[keep]

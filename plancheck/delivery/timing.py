@@ -32,10 +32,10 @@ import numpy as np
 from plancheck.config import Config, Machine
 from plancheck.delivery.model import Delivery
 from plancheck.paths import path_in
+from plancheck.registry import TIMED_SOURCES
 from plancheck.table import Param, ParamTable
 
 DEFAULT_STEPS = 7  # R, R/2, ... R/64: 600 -> 9.375 MU/min
-PLANNED_SOURCES = ("rtplan", "monaco_tel", "mosaiq")  # whose control points the model times, first found wins
 _REL = 1e-9
 
 
@@ -131,7 +131,7 @@ def timing_rows(deliveries: Mapping[str, Delivery], machine_for: Callable[[str],
 def model_rows(table: ParamTable, config: Config) -> list[Param]:
     """Model rows for every beam with planned control points in the table (RT Plan, else tel.1, else MOSAIQ)."""
     chosen: dict[str, tuple[str, Delivery]] = {}
-    for source in PLANNED_SOURCES:
+    for source in TIMED_SOURCES:
         for (src, beam), delivery in table.deliveries.items():
             if src == source and beam not in chosen and len(delivery) > 1:
                 chosen[beam] = (source, delivery)

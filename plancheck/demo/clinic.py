@@ -19,9 +19,9 @@ from plancheck.checks.results import CheckRun, Status
 from plancheck.collector import collect
 from plancheck.config import Config, load_config
 from plancheck.demo.mosaiq_db import DEMO_TODAY, DemoClinic, DemoPatient, build_demo_mosaiq
-from plancheck.sources.icom.recording import record_through_listener
-from plancheck.sources.monaco.fromdicom import focaldata_from_rtplan
-from plancheck.sources.pdfplan.writer import write_plan_pdf
+from plancheck.fabricate.recording import record_through_listener
+from plancheck.fabricate.focaldata import focaldata_from_rtplan
+from plancheck.fabricate.pdf import write_plan_pdf
 from plancheck.sources.rtplan import load, rows_from_dataset
 
 CONFIG = """# plancheck configuration of the demo clinic (paths are relative to this file).

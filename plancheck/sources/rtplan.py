@@ -17,7 +17,7 @@ from pydicom.sequence import Sequence
 from plancheck.delivery.model import Delivery
 from plancheck.errors import SourceError
 from plancheck.sources import Reading, Request, configured_folder
-from plancheck.sources.normalise import angle_iec, energy, gantry_direction, modality
+from plancheck.units import angle_iec, energy, gantry_direction, modality
 from plancheck.table import Param, validate_row
 
 SOURCE = "rtplan"

@@ -29,7 +29,7 @@ import numpy as np
 from plancheck.delivery.model import Delivery
 from plancheck.errors import SourceError
 from plancheck.sources import Reading, Request, configured_folder
-from plancheck.sources.normalise import angle_iec
+from plancheck.units import angle_iec
 from plancheck.table import Param, validate_row
 
 SOURCE = "trf"

@@ -27,11 +27,10 @@ from typing import Any
 
 from plancheck.errors import PlancheckError, SourceError
 from plancheck.sources import Reading, Request, configured_folder
-from plancheck.sources.icom.archive import SET_ASIDE_SUFFIX, UNREADABLE
+from plancheck.sources.icom.archive_layout import SET_ASIDE_SUFFIX, UNREADABLE, patient_prefix
 from plancheck.sources.icom.deliveries import GAP_S, DeliveredBeam, delivered_beam, split_records
-from plancheck.sources.icom.names import safe_name
 from plancheck.sources.icom.reader import read_icom
-from plancheck.sources.normalise import angle_iec, energy, modality
+from plancheck.units import angle_iec, energy, modality
 from plancheck.table import Param, iso
 
 SOURCE = "icom"
@@ -42,7 +41,7 @@ def patient_dirs(root: Path, patient_id: str) -> list[Path]:
     """Folders ``<ID>_<NAME>`` of one patient below ``root`` (a name may have changed: all of them)."""
     if not root.is_dir():
         return []
-    prefix = f"{safe_name(patient_id)}_"
+    prefix = patient_prefix(patient_id)
     try:
         return sorted(p for p in root.iterdir() if p.is_dir() and p.name.startswith(prefix))
     except OSError as exc:

@@ -20,7 +20,7 @@ from plancheck.errors import SourceError
 from plancheck.sources import Reading, Request, configured_folder
 from plancheck.sources.monaco.focaldata import MonacoPlan, find_plans, patient_id_of, patient_name
 from plancheck.sources.monaco.telfile import TelBeam, TelFile, read_tel
-from plancheck.sources.normalise import angle_iec, energy
+from plancheck.units import angle_iec, energy
 from plancheck.table import Param, SchemaError, validate_row
 
 SOURCE = "monaco_tel"

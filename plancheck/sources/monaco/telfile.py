@@ -29,7 +29,7 @@ import numpy as np
 from plancheck.delivery.model import Delivery
 from plancheck.errors import SourceError
 from plancheck.sources.monaco import layout as L
-from plancheck.sources.normalise import bipolar
+from plancheck.units import bipolar
 
 _MLC_ROW = re.compile(r"^ *-?\d+\.\d+(?:, *-?\d+\.\d+){9}\s*$")
 _FLAG_ROW = re.compile(r"^\d(?:,\d){5}\s*$")

@@ -16,7 +16,7 @@ from plancheck.sources.mosaiq.connect import Mosaiq, Query
 from plancheck.sources.mosaiq.discovery import Discovered
 from plancheck.sources.mosaiq.schema import REQUIRED, metadata
 from plancheck.sources.mosaiq.settings import MosaiqSettings
-from plancheck.sources.normalise import text
+from plancheck.units import text
 
 
 @dataclass

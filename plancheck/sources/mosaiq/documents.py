@@ -13,7 +13,7 @@ from typing import Any
 from plancheck.sources.mosaiq import queries
 from plancheck.sources.mosaiq.connect import Mosaiq
 from plancheck.sources.mosaiq.meanings import OBJECT_APPROVED, OBJECT_VOID, version_order
-from plancheck.sources.normalise import text
+from plancheck.units import text
 from plancheck.sources.pdfplan.documents import DocumentRecord
 from plancheck.table import iso
 

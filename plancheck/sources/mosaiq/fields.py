@@ -10,7 +10,7 @@ from plancheck.sources import Reading
 from plancheck.sources.mosaiq.delivery import as_control_points, delivery_from_points
 from plancheck.sources.mosaiq.jaws import JawConvention, to_iec
 from plancheck.sources.mosaiq.meanings import CHECKED_MODALITIES, FIELD_TYPES, GANTRY_DIRECTIONS, NOT_TREATMENT, beam_energy, beam_modality
-from plancheck.sources.normalise import angle_iec, gantry_direction, text
+from plancheck.units import angle_iec, gantry_direction, text
 from plancheck.table import Param, iso
 
 SOURCE = "mosaiq"

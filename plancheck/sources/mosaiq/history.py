@@ -10,7 +10,7 @@ from plancheck.sources.mosaiq.discovery import Discovered
 from plancheck.sources.mosaiq.fields import p
 from plancheck.sources.mosaiq.meanings import appointment_cancelled, real_date
 from plancheck.sources.mosaiq.settings import MosaiqSettings
-from plancheck.sources.normalise import text
+from plancheck.units import text
 from plancheck.table import Param, iso
 
 # Per-field dose of a delivery: pymedphys' chart checks read Dose_Addtl_Projected as "field dose delivered"

@@ -18,7 +18,7 @@ from plancheck.sources.mosaiq.fields import Field, field_rows, p
 from plancheck.sources.mosaiq.history import history_rows, schedule_rows, task_rows
 from plancheck.sources.mosaiq.meanings import CHECKED_MODALITIES, SITE_APPROVED, SITE_STATUS, SITE_VOID, prescribed
 from plancheck.sources.mosaiq.settings import MosaiqSettings
-from plancheck.sources.normalise import energy, person_name, text
+from plancheck.units import energy, person_name, text
 from plancheck.table import Param, iso
 
 SOURCE = "mosaiq"

@@ -3,6 +3,7 @@
 Modules: ``template`` (the YAML template model and loader), ``extract`` (words
 and lines from pdfplumber), ``tables`` (column-wise table reading), ``parse``
 (fields and tables with a template), ``documents`` (finding the patient's PDFs),
-``source`` (the ``plan_pdf`` and ``second_check`` sources), ``writer`` (test and
-demo PDFs laid out like each vendor's printout).
+``finders`` (the finders plancheck.toml configures), ``source`` (reading either kind),
+``plan`` and ``second_check`` (the two sources). PDFs laid out like each vendor's
+printout, for tests and the demo, are made by :mod:`plancheck.fabricate.pdf`.
 """

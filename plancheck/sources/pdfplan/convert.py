@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from typing import Any, Mapping, Sequence
 
-from plancheck.sources.normalise import angle_iec, energy
+from plancheck.units import angle_iec, energy
 from plancheck.vocabulary import VOCABULARY
 
 # unit as printed (case-folded) -> (vocabulary unit, factor)

@@ -179,18 +179,3 @@ def document_types(config: "Config | None") -> dict[str, tuple[str, ...]]:
             raise SourceError(f"[pdf.document_types] has unknown kind {kind!r}", fix="use plan and second_check")
         types[kind] = tuple([patterns] if isinstance(patterns, str) else patterns)
     return types
-
-
-def default_finders(config: "Config", templates: TemplateSet) -> list[DocumentFinder]:
-    """The finders plancheck.toml configures: MOSAIQ's documents (with ``[folders] documents``,
-    where MOSAIQ keeps its eSCAN files) and the plain PDF folder."""
-    finders: list[DocumentFinder] = []
-    if config.mosaiq_url and config.documents_dir is not None:
-        from plancheck.sources.mosaiq.connect import open_mosaiq
-        from plancheck.sources.mosaiq.documents import document_records
-
-        db, folder = open_mosaiq(config.mosaiq_url, config.mosaiq_timeout_s), config.documents_dir
-        finders.append(records_finder(lambda patient_id: document_records(db, patient_id, folder), document_types(config)))
-    if config.pdf_dir is not None:
-        finders.append(FolderFinder(config.pdf_dir, templates))
-    return finders

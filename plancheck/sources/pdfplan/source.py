@@ -17,8 +17,9 @@ from typing import Any, Sequence
 from plancheck.errors import SourceError
 from plancheck.sources import Reading, Request
 from plancheck.sources.pdfplan.convert import target_unit
+from plancheck.sources.pdfplan.finders import default_finders
 from plancheck.sources.pdfplan.documents import (
-    PLAN, SECOND_CHECK, UNKNOWN, UNREADABLE, DocumentFinder, DocumentRef, default_finders,
+    PLAN, SECOND_CHECK, UNKNOWN, UNREADABLE, DocumentFinder, DocumentRef,
 )
 from plancheck.sources.pdfplan.parse import Found, Parsed, parse_file
 from plancheck.sources.pdfplan.template import KINDS, TemplateSet, load_templates, template_dirs

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from plancheck.sources.monaco.focaldata import TEL_SUFFIX, make_patient_dir
-from plancheck.sources.monaco.writer import DEFAULT_VERSION, write_tel
+from plancheck.fabricate.tel import DEFAULT_VERSION, write_tel
 from plancheck.sources.rtplan import load, rows_from_dataset
 
 INFO_PARAMS = {"beam_name": "description", "machine": "machine", "energy": "energy"}

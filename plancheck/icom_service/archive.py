@@ -6,7 +6,8 @@ cannot be read go to ``unknown_error_in_record/<ID>_<NAME>/`` (with a log line
 naming the damage). A delivery with no MU delivered is not archived. Pieces the
 listener set aside during a delivery go to ``unknown_error_in_record`` too, so
 the ``icom`` source names them for that patient. Folder names come from the
-stream through :func:`names.safe_name` (bounded, safe). Archiving the same bytes
+stream through :func:`plancheck.paths.safe_name` (bounded, safe); the layout is
+:mod:`plancheck.sources.icom.archive_layout`. Archiving the same bytes
 again (a replay after a crash between archive and commit) finds the file there
 already and leaves it.
 """
@@ -23,21 +24,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from plancheck.errors import SourceError
-from plancheck.sources.icom.journal import write_atomic
-from plancheck.sources.icom.names import safe_name
+from plancheck.icom_service.journal import write_atomic
+from plancheck.sources.icom.archive_layout import PATIENTS, SET_ASIDE_SUFFIX, UNREADABLE, folder_name
 from plancheck.sources.icom.reader import read_icom
 
 log = logging.getLogger(__name__)
 
-PATIENTS = "patients"
-UNREADABLE = "unknown_error_in_record"
-SET_ASIDE_SUFFIX = "_set_aside"
+__all__ = ["PATIENTS", "SET_ASIDE_SUFFIX", "UNREADABLE", "Archived", "Archiver", "folder_name"]
+
 MAX_SAME_NAME = 999
-
-
-def folder_name(patient_id: str, patient_name: str | None) -> str:
-    """``<ID>_<NAME>``, each part made safe and bounded by :func:`names.safe_name`."""
-    return f"{safe_name(patient_id)}_{safe_name(patient_name or '', empty='')}"
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Collection, Iterable
 
-from plancheck.sources.pdfplan.layouts import LAYOUTS
-from plancheck.sources.pdfplan.printing import Overrides, PlanData, Printer, ReportPDF, WrittenReport, plan_data
+from plancheck.fabricate.pdf_layouts import LAYOUTS
+from plancheck.fabricate.pdf_printing import Overrides, PlanData, Printer, ReportPDF, WrittenReport, plan_data
 from plancheck.table import Param
 
 VENDORS = tuple(LAYOUTS)

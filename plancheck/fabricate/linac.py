@@ -37,8 +37,8 @@ from plancheck.errors import SourceError
 from plancheck.sources.icom import fields as F
 from plancheck.sources.icom.deliveries import boundary
 from plancheck.sources.icom.reader import load_stream, message_starts, parse_message
-from plancheck.sources.icom.splitter import peek
-from plancheck.sources.icom.writer import DEFAULT_RATE_HZ, delivery_messages, idle_message
+from plancheck.icom_service.splitter import peek
+from plancheck.fabricate.icom import DEFAULT_RATE_HZ, delivery_messages, idle_message
 
 log = logging.getLogger(__name__)
 

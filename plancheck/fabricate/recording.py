@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from plancheck.sources.icom.listener import Listener, ListenerOptions
-from plancheck.sources.icom.simulator import ConnectionRecord, Simulator, programme_from_files
+from plancheck.icom_service.listener import Listener, ListenerOptions
+from plancheck.fabricate.linac import ConnectionRecord, Simulator, programme_from_files
 
 
 @dataclass(frozen=True)

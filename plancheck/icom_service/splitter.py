@@ -20,10 +20,10 @@ from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 from plancheck.sources.icom import fields as F
-from plancheck.sources.icom.archive import Archived, Archiver
+from plancheck.icom_service.archive import Archived, Archiver
 from plancheck.sources.icom.deliveries import GAP_S, boundary
-from plancheck.sources.icom.journal import Position
-from plancheck.sources.icom.quarantine import Quarantine
+from plancheck.icom_service.journal import Position
+from plancheck.icom_service.quarantine import Quarantine
 from plancheck.sources.icom.reader import MAX_MESSAGE_BYTES, TIMESTAMP, BrokenMessage, IcomRecord, iter_items, parse_message, parse_timestamp
 
 log = logging.getLogger(__name__)

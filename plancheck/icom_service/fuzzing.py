@@ -13,11 +13,11 @@ import collections
 import tempfile
 from pathlib import Path
 
-from plancheck.sources.icom.archive import Archiver
-from plancheck.sources.icom.quarantine import Quarantine
+from plancheck.icom_service.archive import Archiver
+from plancheck.icom_service.quarantine import Quarantine
 from plancheck.sources.icom.reader import read_icom
 from plancheck.sources.icom.source import delivered_beams
-from plancheck.sources.icom.splitter import Framer, Splitter
+from plancheck.icom_service.splitter import Framer, Splitter
 
 RECV_CHUNK = 4096
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 import numpy as np
 
 from plancheck.sources.icom import fields as F
-from plancheck.sources.icom.journal import write_atomic
+from plancheck.icom_service.journal import write_atomic
 from plancheck.sources.icom.reader import jaw_from_delivery, mlc_from_delivery
 
 if TYPE_CHECKING:

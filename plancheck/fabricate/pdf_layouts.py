@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from plancheck.sources.pdfplan.printing import PRINTED_AT, RADCALC_DIFFS, Column, PlanData, Printer, ReportPDF, latin1
+from plancheck.fabricate.pdf_printing import PRINTED_AT, RADCALC_DIFFS, Column, PlanData, Printer, ReportPDF, latin1
 
 TECHNIQUE = {
     "monaco": {"VMAT": "VMAT", "STEPNSHOOT": "Step & Shoot", "DMLC": "Dynamic IMRT", "STATIC": "Static", "ARC": "Conformal Arc"},

@@ -32,12 +32,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from plancheck.sources.icom.archive import Archived, Archiver
+from plancheck.icom_service.archive import Archived, Archiver
 from plancheck.sources.icom.deliveries import GAP_S
-from plancheck.sources.icom.journal import Journal
-from plancheck.sources.icom.names import safe_name
-from plancheck.sources.icom.quarantine import Quarantine
-from plancheck.sources.icom.splitter import Framer, Splitter
+from plancheck.icom_service.journal import Journal
+from plancheck.paths import safe_name
+from plancheck.icom_service.quarantine import Quarantine
+from plancheck.icom_service.splitter import Framer, Splitter
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ class ListenerOptions:
 
 
 def safe_machine(name: str) -> str:
-    return safe_name(name.upper(), empty="LINAC")
+    return safe_name(name.upper(), default="LINAC")
 
 
 def setup_logging(directory: Path, machine: str, level: int = logging.INFO, max_bytes: int = 10 << 20, backups: int = 10) -> Path:
@@ -333,7 +333,7 @@ def archive_raw(files: list[Path], directory: Path, gap_s: float = GAP_S) -> lis
     Journal segments of one connection (``<connection>-<offset>.raw``, in order) are
     one stream; any other file is a stream of its own.
     """
-    from plancheck.sources.icom.journal import SEGMENT
+    from plancheck.icom_service.journal import SEGMENT
     from plancheck.sources.icom.reader import load_stream
 
     splitter = Splitter(Archiver(directory), gap_s=gap_s)

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from plancheck.sources.icom.journal import Position
+from plancheck.icom_service.journal import Position
 
 log = logging.getLogger(__name__)
 

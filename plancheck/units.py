@@ -1,4 +1,4 @@
-"""Normalisation shared by every source: energies, angles, text, names."""
+"""Units and spellings normalised where values are read (energies, angles IEC 61217, text, names): below every source and the delivery model."""
 
 from __future__ import annotations
 
