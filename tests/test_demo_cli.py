@@ -54,7 +54,7 @@ def test_demo_is_reproducible(tmp_path: Path, clinic) -> None:
 
 
 def test_check_exit_codes(clinic) -> None:
-    folder, config = clinic
+    folder, _config = clinic
     cfg = str(folder / "plancheck.toml")
     assert invoke("check", "015112", "--config", cfg, *TODAY).exit_code == 0
     failing = invoke("check", "00017R", "--config", cfg, "--kind", "weekly", *TODAY)
@@ -82,7 +82,7 @@ def test_check_json_on_stdout(clinic) -> None:
 
 
 def test_bad_dicom_does_not_stop_the_other_sources(clinic, tmp_path: Path) -> None:
-    folder, config = clinic
+    _folder, config = clinic
     from dataclasses import replace
 
     broken = tmp_path / "dicom"
@@ -128,7 +128,7 @@ def test_simulate_edit_then_run(clinic, tmp_path: Path) -> None:
     unchanged = invoke("simulate", "run", str(sim))
     assert unchanged.exit_code == 0 and "no check changed" in unchanged.output
     text = (sim / "mosaiq.csv").read_text()
-    line = next(l for l in text.splitlines() if l.startswith("beam,1-2,,energy,"))
+    line = next(row for row in text.splitlines() if row.startswith("beam,1-2,,energy,"))
     (sim / "mosaiq.csv").write_text(text.replace(line, line.replace(",6X,", ",10X,")))
     edited = invoke("simulate", "run", str(sim))
     assert edited.exit_code == 1 and "newly failing" in edited.output and "implicit.energy" in edited.output

@@ -18,7 +18,7 @@ from plancheck.sources.mosaiq.doctor import Diagnosis, diagnose
 app = typer.Typer(help="MOSAIQ: check what plancheck can read from your server.", no_args_is_help=True)
 
 
-class Format(str, Enum):  # noqa: UP042 - as the other commands
+class Format(str, Enum):
     terminal = "terminal"
     json = "json"
 
@@ -57,7 +57,7 @@ def doctor(
     patient_id: str = typer.Argument(None, help="A patient ID (MOSAIQ IDA) to time the queries for."),
     config: Path = ConfigOption,
     mosaiq_url: str = typer.Option(None, "--mosaiq-url", help="Override [mosaiq] url, e.g. mssql+pymssql://user@host:1433/MOSAIQ."),
-    fmt: Format = typer.Option(Format.terminal, "--format", "-f", help="terminal or json."),  # noqa: B008 - typer's way
+    fmt: Format = typer.Option(Format.terminal, "--format", "-f", help="terminal or json."),
     show_all: bool = typer.Option(False, "--all", help="List present columns too, not only absent ones."),
 ) -> None:
     """Connect read-only and show what plancheck can read: server and version, every table and column

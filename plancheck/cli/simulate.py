@@ -51,7 +51,7 @@ def run(folder: Path = typer.Argument(..., help="Folder written by `plancheck si
     """Run the checks on the edited table and show, check by check, what changed against the unedited run."""
     from plancheck.simulate.interactive import run_edited
 
-    before, after, changes = run_edited(folder)
+    _before, after, changes = run_edited(folder)
     if not changes:
         out.print("no check changed: the edits were not caught by any check (or changed nothing)")
     for c in changes:
@@ -71,7 +71,8 @@ def auto(
     config: Path = ConfigOption,
     faults: Path = typer.Option(None, "--faults", help="A fault catalogue YAML (default: the shipped one)."),
     only: str = typer.Option(None, "--only", help="Comma-separated fault ids to run."),
-    kinds: list[Kind] = typer.Option([Kind.initial, Kind.weekly], "--kind", "-k", help="Fault kinds to run (repeat the option). final needs a completed course, e.g. the demo's 030405."),
+    kinds: list[Kind] = typer.Option([Kind.initial, Kind.weekly], "--kind", "-k",
+            help="Fault kinds to run (repeat the option). final needs a completed course, e.g. the demo's 030405."),
     rules: str = typer.Option(None, "--rules", help="Rule set (default: chosen from the plan)."),
     fmt: Format = typer.Option(Format.terminal, "--format", "-f", help="terminal, or json (the matrix as data on stdout)."),
     html: Path = typer.Option(None, "--html", help="Write the matrix as HTML here (default: <output>/<patient>/detection_matrix.html)."),
