@@ -5,14 +5,16 @@ from __future__ import annotations
 import functools
 import logging
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from plancheck.config import Config, find_config, load_config
 from plancheck.errors import PlancheckError
+
+if TYPE_CHECKING:
+    from plancheck.config import Config  # the config (and the vocabulary it checks against) loads when a command runs
 
 F = TypeVar("F", bound=Callable[..., Any])
 err = Console(stderr=True)
@@ -45,6 +47,8 @@ def console() -> Console:
 
 def config_path(path: Path | None) -> Path | None:
     """``--config``, else the file found from $PLANCHECK_CONFIG or the working folder (named in one line on stderr)."""
+    from plancheck.config import find_config
+
     if path is not None:
         return path
     found = find_config()
@@ -56,6 +60,8 @@ def config_path(path: Path | None) -> Path | None:
 
 def config_from(path: Path | None, mosaiq_url: str | None = None) -> Config:
     from dataclasses import replace
+
+    from plancheck.config import load_config
 
     config = load_config(config_path(path))
     return replace(config, mosaiq_url=mosaiq_url) if mosaiq_url else config

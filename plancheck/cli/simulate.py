@@ -7,9 +7,7 @@ import json
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress
 
 from plancheck.cli.check import Format, Kind, parse_today
 from plancheck.cli.common import ConfigOption, config_from, config_path, console, reports_errors
@@ -84,6 +82,9 @@ def auto(
     Exit 1 when a fault escapes every check, an expected check stays silent while others
     catch the fault (unless --accept-silent), or the clean case raises a false alarm.
     """
+    from rich.console import Console
+    from rich.progress import Progress
+
     from plancheck.api import rule_library
     from plancheck.checks.engine import select_rule_set
     from plancheck.report.matrix import render_matrix_terminal, write_matrix_html
