@@ -29,7 +29,7 @@ def collect_patient(patient_id: str, plan: str | None, cfg: Config) -> ParamTabl
         near = near_ids(patient_id, cfg)
         if not near:
             raise
-        raise PatientNotFound(exc.what, where=exc.where, fix=f"did you mean {' or '.join(near)}?") from None
+        raise PatientNotFound(f"no source holds patient {patient_id!r}", fix=f"did you mean {' or '.join(near)}?") from None
     if plan:
         labels = sorted({str(r.value) for r in table.select(param="plan_label") if r.value})
         if labels and plan.casefold() not in {label.casefold() for label in labels}:
