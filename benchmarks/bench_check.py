@@ -79,7 +79,8 @@ def main() -> None:
         work = {kind: in_process(config, kind, max(runs, 3)) for kind in ("initial", "weekly")}
         print(f"in process, collect + checks (all sources, warm): initial {work['initial']:.3f} s, weekly {work['weekly']:.3f} s")
         print(f"{'end to end (new process)':44} {'median s':>9} {'target s':>9} {'x in-process':>13}  written")
-        for label, kind in (("plancheck --help", None), (f"plancheck check {PATIENT} --kind initial", "initial"), (f"plancheck check {PATIENT} --kind weekly", "weekly")):
+        commands = (("plancheck --help", None), *((f"plancheck check {PATIENT} --kind {k}", k) for k in ("initial", "weekly")))
+        for label, kind in commands:
             wall, written = end_to_end(folder, kind, runs)
             ratio = f"{wall / work[kind]:13.1f}" if kind else f"{'':>13}"
             print(f"{label:44} {wall:9.2f} {TARGETS_S[kind or '--help']:9.1f} {ratio}  {', '.join(written)}")

@@ -63,7 +63,7 @@ def check(
     config: Path = ConfigOption,
     mosaiq_url: str = typer.Option(None, "--mosaiq-url", help="Override [mosaiq] url, e.g. sqlite:///mosaiq.db or mssql+pymssql://user@host:1433/MOSAIQ."),
     rules: str = typer.Option(None, "--rules", help="Rule set to use; default: chosen from the plan (see `plancheck rules list`)."),
-    fmt: Format = typer.Option(Format.terminal, "--format", "-f", help="terminal: summary on screen, reports written; json: the CheckRun on stdout, no files unless --out."),
+    fmt: Format = typer.Option(Format.terminal, "--format", "-f", help="terminal: summary, reports written; json: the CheckRun on stdout only."),
     out: Path = typer.Option(None, "--out", "-o", help="Folder for the HTML/JSON/PDF reports (default: [folders] output)."),
     today: str = typer.Option(None, "--today", help="Check as of this date (YYYY-MM-DD), for reproducible runs."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show every delivery and task record, and log what each source read."),

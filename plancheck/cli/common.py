@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 err = Console(stderr=True)
 
-ConfigOption = typer.Option(None, "--config", "-c", help="plancheck.toml (default: $PLANCHECK_CONFIG, else ./plancheck.toml if present).", exists=False, dir_okay=False)
+ConfigOption = typer.Option(None, "--config", "-c", help="plancheck.toml (default: $PLANCHECK_CONFIG, else ./plancheck.toml).", exists=False, dir_okay=False)
 
 
 def reports_errors(func: F) -> F:

@@ -7,6 +7,7 @@ MOSAIQ's Ident table and the configured folder sources' patient folders.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,7 +26,7 @@ def collect_patient(patient_id: str, plan: str | None, cfg: Config) -> ParamTabl
         _plan_known_to_mosaiq(patient_id, plan, cfg)
     try:
         table = collect(patient_id, plan, cfg)
-    except PatientNotFound as exc:
+    except PatientNotFound:
         near = near_ids(patient_id, cfg)
         if not near:
             raise
@@ -65,10 +66,8 @@ def near_ids(patient_id: str, cfg: Config) -> list[str]:
     if cfg.mosaiq_url:
         from plancheck.sources.mosaiq.connect import open_mosaiq
 
-        try:
+        with contextlib.suppress(SourceError, ConnectionFailed):  # the run already said MOSAIQ could not be read
             found.update(near_patient_ids(open_mosaiq(cfg.mosaiq_url, cfg.mosaiq_timeout_s), patient_id))
-        except (SourceError, ConnectionFailed):
-            pass  # the run already said MOSAIQ could not be read
     core = id_core(patient_id)
     found.update(n for n in folder_ids(cfg) if id_core(n) == core)
     found.discard(patient_id)
