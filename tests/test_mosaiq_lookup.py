@@ -36,7 +36,8 @@ def test_near_ids_take_like_wildcards_literally(real) -> None:
 
 def test_plan_names_are_the_current_prescriptions(real) -> None:
     db, con = real
-    pat, ida = con.execute("SELECT Pat_Id1, rtrim(IDA) FROM Ident WHERE Pat_Id1 IN (SELECT Pat_ID1 FROM Site GROUP BY Pat_ID1 HAVING COUNT(*) > 1) LIMIT 1").fetchone()
+    several = "SELECT Pat_ID1 FROM Site GROUP BY Pat_ID1 HAVING COUNT(*) > 1"
+    pat, ida = con.execute(f"SELECT Pat_Id1, rtrim(IDA) FROM Ident WHERE Pat_Id1 IN ({several}) LIMIT 1").fetchone()
     rows = con.execute("SELECT Site_Name, Status_Enum FROM Site WHERE Pat_ID1 = ? AND (Version = 0 OR Version IS NULL) ORDER BY SIT_ID", (pat,)).fetchall()
     expected = [name.strip() for name, status in rows if status != SITE_VOID]
     assert len(expected) > 1 and plan_names(db, ida) == expected
