@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from plancheck.config import load_config
 from plancheck.errors import PlancheckError
 
 if TYPE_CHECKING:
@@ -41,9 +40,10 @@ TEMPLATE_DIRS = typer.Option(None, "--templates", help="A folder of clinic templ
 
 
 def _templates(config: Path | None, extra: list[Path] | None) -> TemplateSet:
+    from plancheck.cli.common import config_from
     from plancheck.sources.pdfplan.template import load_templates, template_dirs
 
-    dirs = list(template_dirs(load_config(config))) + list(extra or [])
+    dirs = list(template_dirs(config_from(config))) + list(extra or [])
     return load_templates(dirs)
 
 

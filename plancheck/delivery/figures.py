@@ -12,7 +12,6 @@ from collections.abc import Iterable
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
@@ -41,15 +40,17 @@ def comparison_figure(c: Comparison) -> Figure:
 
 
 def save_png(fig: Figure, path: str | Path, dpi: int = 110) -> Path:
-    """Write one page as a PNG."""
+    """Write one page as a PNG (fast zlib level: the page is mostly flat colour, a few % larger, 0.1-0.2 s sooner)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi)
+    fig.savefig(path, dpi=dpi, pil_kwargs={"compress_level": 1})
     return path
 
 
 def write_pdf(pages: Iterable[Figure], path: str | Path, title: str = "plancheck delivery comparison") -> Path:
     """Write the pages into one PDF (one file per patient) with matplotlib's PdfPages."""
+    from matplotlib.backends.backend_pdf import PdfPages  # only the eSCAN PDF needs the PDF backend
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with PdfPages(path, metadata={"Title": title, "Creator": "plancheck"}) as pdf:
