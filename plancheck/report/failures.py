@@ -8,6 +8,7 @@ difference in the parameter's unit (and in % for MU and dose), e.g.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ from plancheck.vocabulary import VOCABULARY
 BAD = (Status.ERROR, Status.FAIL, Status.WARN)
 PERCENT_UNITS = ("MU", "cGy")
 _RANK = {status: i for i, status in enumerate(SEVERITY)}
+_SECONDS = re.compile(r"\b(\d{4}-\d\d-\d\d)[ T](\d\d:\d\d):\d\d(?:\.\d+)?\b")
 
 
 @dataclass(frozen=True)
@@ -160,7 +162,7 @@ def readable_message(result: CheckResult, labels: dict[str, str]) -> str:
     for item in items or []:
         if item in labels:
             message = message.replace(f"{item}: ", f"{labels[item]}: ")
-    return message
+    return _SECONDS.sub(r"\1 \2", message)
 
 
 def failures(run: CheckRun) -> list[Failure]:

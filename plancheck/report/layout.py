@@ -1,0 +1,47 @@
+"""How a parameter table fits a width: sources side by side, or folded to one value per row.
+
+Folded, a row shows the value the sources agree on, the sources holding it (by
+letter) and the source out of step with its own value, so 80 columns hold seven
+sources without cutting a value.
+"""
+
+from __future__ import annotations
+
+from plancheck.report.view import ParamRow
+from plancheck.table import SOURCES
+
+_LETTERS = {"mosaiq": "M", "plan_pdf": "P", "second_check": "S", "monaco_tel": "T", "icom": "I", "rtplan": "R", "trf": "F", "model": "D"}
+AGREE_WIDTH = 8  # "✗ fail" and padding
+
+
+def source_letters(sources: list[str]) -> dict[str, str]:
+    """A one-letter code for each source (unknown sources get the next free letter)."""
+    used: dict[str, str] = {}
+    for source in sources:
+        letter = _LETTERS.get(source) or next(c for c in (source[:1].upper() + "ABCDEGHJKLNOQUVWXYZ") if c not in used.values())
+        used[source] = letter
+    return used
+
+
+def fits_side_by_side(rows: list[ParamRow], sources: list[str], *, with_beam: bool, width: int) -> bool:
+    """True when every column at its natural width (no value wrapped) fits in ``width``."""
+    columns = [max((len(r.label) for r in rows), default=9)]
+    if with_beam:
+        columns.append(max((len(r.beam) for r in rows), default=4))
+    columns += [max([len(s), *(len(r.values.get(s, "")) for r in rows)]) for s in sources]
+    return sum(columns) + len(columns) + AGREE_WIDTH <= width
+
+
+def folded_value(row: ParamRow, sources: list[str]) -> tuple[str, list[str], list[str]]:
+    """(the value shown, the sources holding it, the sources out of step) for one row.
+
+    A compared row that agrees shows its most authoritative source's value; a row no
+    check compared shows each distinct value, so nothing a source said is hidden.
+    """
+    present = [s for s in sources if s in row.values] or [s for s in SOURCES if s in row.values]
+    odd = [s for s in present if row.is_odd(s)]
+    held = [s for s in present if s not in odd]
+    if row.status is not None:
+        return (row.values[held[0]] if held else ""), held, odd
+    distinct = list(dict.fromkeys(row.values[s] for s in held))
+    return " / ".join(distinct), held, odd
