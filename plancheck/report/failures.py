@@ -59,6 +59,7 @@ class Failure:
     beam: str
     lines: list[str]
     figures: list[str] = field(default_factory=list)
+    cross_source: bool = False  # an implicit check: its lines name beam and parameter themselves
 
     @property
     def text(self) -> str:
@@ -171,11 +172,13 @@ def failures(run: CheckRun) -> list[Failure]:
     out = []
     for r in sorted((r for r in run.automatic if r.status in BAD), key=lambda r: _rank_status(r.status)):
         if r.kind == "implicit":
-            lines = [d.line() for d in disagreements(r)] or [r.message]
-            name = f"{short_name(r.param)} agrees across sources" if r.param in VOCABULARY else r.name
+            label = short_name(r.param) if r.param in VOCABULARY else ""
+            where = f"beam {r.beam} " if r.beam else ""
+            lines = [d.line() for d in disagreements(r)] or [f"{where}{label}: {r.message}" if label else r.message]
+            name = f"Sources agree: {label}" if label else r.name
         else:
             lines, name = [readable_message(r, labels)], r.name or r.id
-        out.append(Failure(r.status, r.id, name, r.beam, lines, list(r.figures)))
+        out.append(Failure(r.status, r.id, name, r.beam, lines, list(r.figures), cross_source=r.kind == "implicit"))
     return out
 
 

@@ -35,13 +35,11 @@ def fits_side_by_side(rows: list[ParamRow], sources: list[str], *, with_beam: bo
 def folded_value(row: ParamRow, sources: list[str]) -> tuple[str, list[str], list[str]]:
     """(the value shown, the sources holding it, the sources out of step) for one row.
 
-    A compared row that agrees shows its most authoritative source's value; a row no
-    check compared shows each distinct value, so nothing a source said is hidden.
+    Each distinct value of the sources in step is shown (``157.24 / 157.239``), so
+    nothing a source said is hidden; the sources out of step are shown apart.
     """
     present = [s for s in sources if s in row.values] or [s for s in SOURCES if s in row.values]
     odd = [s for s in present if row.is_odd(s)]
     held = [s for s in present if s not in odd]
-    if row.status is not None:
-        return (row.values[held[0]] if held else ""), held, odd
     distinct = list(dict.fromkeys(row.values[s] for s in held))
     return " / ".join(distinct), held, odd

@@ -243,7 +243,7 @@ def _manual(view: ReportView) -> Table | Text:
 
 def failure_line(failure: Failure) -> str:
     """One failure in one line for the closing box: the disagreement itself, or the check's name and message."""
-    if failure.check_id.startswith("implicit.") and failure.lines:
+    if failure.cross_source and failure.lines:
         return "; ".join(failure.lines)
     where = f"beam {failure.beam} · " if failure.beam else ""
     return f"{where}{failure.name}: {failure.text}"
