@@ -263,6 +263,19 @@ def test_html_shows_errors_checks_and_a_filter_without_scripts() -> None:
     assert "<script" not in html.lower()
 
 
+def test_html_lists_the_same_failures_as_the_terminal() -> None:
+    run = sample_run()
+    html = render_html(run)
+    summary = html.split('<ul class="failure-lines">', 1)[1].split("</ul>", 1)[0]
+    items = [d.strip() for t, d in parse(summary).text if t == "li"]
+    box = closing_box(terminal_text(run, width=400))
+    assert items == [line for line in box if line[:1] in ("✗", "‼", "!")]
+    assert len(items) == 6 and "✗ beam G180 MU: mosaiq 102 vs plan_pdf/rtplan 100 (+2 MU, +2.0 %)" in items
+    odd = [a["class"] for t, a in parse(html).tags if t == "td" and "odd" in a.get("class", "").split()]
+    assert len(odd) == 3  # mosaiq's MU of G180, plan_pdf's fractions, rtplan's gantry start: only the odd values
+    assert "Dose per fraction (cGy)" in html and ">dose_per_fraction_cgy<" not in html
+
+
 # ---- PDF -------------------------------------------------------------------------
 def pdf_pages(path: Path) -> list[str]:
     with pdfplumber.open(path) as pdf:

@@ -66,6 +66,14 @@ class Failure:
         return "; ".join(self.lines)
 
 
+def failure_line(failure: Failure) -> str:
+    """One failure in one line (the closing box, the HTML summary): the disagreement itself, or the check's name and message."""
+    if failure.cross_source and failure.lines:
+        return "; ".join(failure.lines)
+    where = f"beam {failure.beam} · " if failure.beam else ""
+    return f"{where}{failure.name}: {failure.text}"
+
+
 def number(value: Any, *, signed: bool = False) -> str:
     """A value for a sentence: floats to at most two decimals, without trailing zeros."""
     if isinstance(value, bool) or not isinstance(value, int | float):

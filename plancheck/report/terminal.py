@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from plancheck.checks.results import CheckResult, CheckRun, Status
-from plancheck.report.failures import Failure
+from plancheck.report.failures import failure_line
 from plancheck.report.layout import fits_side_by_side, folded_value, source_letters
 from plancheck.report.view import LABELS, SYMBOLS, ParamRow, RecordTable, ReportView, beam_text, build_view, created_text, printable
 
@@ -239,14 +239,6 @@ def _manual(view: ReportView) -> Table | Text:
             line.append(f" — {printable(result.message)}", style="dim")
         grid.add_row(status_text(result.status), line)
     return grid
-
-
-def failure_line(failure: Failure) -> str:
-    """One failure in one line for the closing box: the disagreement itself, or the check's name and message."""
-    if failure.cross_source and failure.lines:
-        return "; ".join(failure.lines)
-    where = f"beam {failure.beam} · " if failure.beam else ""
-    return f"{where}{failure.name}: {failure.text}"
 
 
 def _summary(view: ReportView) -> Panel:
