@@ -18,7 +18,8 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from plancheck.checks.results import CheckResult, CheckRun, Status
-from plancheck.report.view import LABELS, SYMBOLS, ParamRow, ReportError, ReportView, build_view, created_text, figure_path, printable
+from plancheck.report.failures import Failure, failure_line
+from plancheck.report.view import LABELS, SYMBOLS, ParamRow, RecordTable, ReportError, ReportView, build_view, created_text, figure_path, printable
 
 logger = logging.getLogger(__name__)
 RGB = tuple[int, int, int]
@@ -49,6 +50,7 @@ class ChartCheckPDF(FPDF):
         for style, suffix in (("", ""), ("B", "-Bold")):
             self.add_font(FONT, style, FONT_DIR / f"DejaVuSans{suffix}.ttf")
         self.add_font(MONO, "", FONT_DIR / "DejaVuSansMono.ttf")
+        self.add_font(MONO, "B", FONT_DIR / "DejaVuSansMono-Bold.ttf")
         self.set_margins(14, 24, 14)
         self.set_auto_page_break(True, margin=16)
         self.alias_nb_pages()
@@ -110,7 +112,7 @@ def write_pdf(run: CheckRun, path: str | Path) -> Path:
     else:
         _line(pdf, "No beam parameters were collected.", colour=COLOURS[Status.WARN][0])
     for records in view.record_tables:
-        _line(pdf, records.count_line() + " (listed in the HTML report)", size=8, colour=MUTED)
+        _record_table(pdf, records)
     _all_checks(pdf, view)
     _manual(pdf, view)
     try:
@@ -130,6 +132,7 @@ def _overview(pdf: ChartCheckPDF, view: ReportView) -> None:
         ("Patient", f"{run.patient_id}   {view.patient_name}"),
         ("Plan", run.plan or "(all plans)"),
         ("Rule set", run.rule_set),
+        *view.course,
         ("Created", f"{created_text(run)} by plancheck {run.version}"),
         ("Sources read", ", ".join(view.sources_read) or "none"),
     ]
@@ -159,27 +162,39 @@ def _summary_box(pdf: ChartCheckPDF, view: ReportView) -> None:
     pdf.set_font(FONT, "B", 12)
     pdf.multi_cell(0, 7, view.summary, fill=True, align="L", new_x="LMARGIN", new_y="NEXT", padding=(2, 3, 0, 3))
     pdf.set_font(FONT, "", 9)
+    for failure in view.failures:
+        pdf.set_text_color(*COLOURS[failure.status][0])
+        pdf.multi_cell(0, 4.6, f"{SYMBOLS[failure.status]} {failure_line(failure)}", fill=True, align="L", new_x="LMARGIN", new_y="NEXT", padding=(0, 3, 0, 6))
     pdf.set_text_color(*INK)
-    pdf.multi_cell(0, 5, view.counts_line(), fill=True, align="L", new_x="LMARGIN", new_y="NEXT", padding=(0, 3, 2, 3))
+    pdf.multi_cell(0, 5, view.counts_line(), fill=True, align="L", new_x="LMARGIN", new_y="NEXT", padding=(1, 3, 2, 3))
 
 
 def _failing(pdf: ChartCheckPDF, view: ReportView, figure_dirs: tuple[Path, ...]) -> None:
-    _heading(pdf, "Checks that failed, could not run or warned")
-    if not view.failing:
+    _heading(pdf, f"Failures: {view.failure_count_line()}")
+    if not view.failures:
         _line(pdf, "None: every automatic check passed or did not apply.", colour=COLOURS[Status.PASS][0])
         return
-    rows = [(r.status, [_status(r.status), r.id, r.beam, r.message]) for r in view.failing]
-    _table(pdf, ["Status", "Check", "Beam", "Message"], rows, widths=(16, 44, 18, 108))
-    for result in view.failing:
-        _figures(pdf, result, figure_dirs)
+    rows = [(f.status, [_status(f.status), f"{f.name}\n{f.check_id}", f.beam, "\n".join(f.lines)]) for f in view.failures]
+    _table(pdf, ["Status", "Check", "Beam", "What"], rows, widths=(16, 58, 14, 94))
+    for failure in view.failures:
+        _figures(pdf, failure, figure_dirs)
 
 
 def _all_checks(pdf: ChartCheckPDF, view: ReportView) -> None:
-    _heading(pdf, "Automatic checks")
-    if view.explicit:
-        rows = [(r.status, [_status(r.status), r.id, r.name, r.beam]) for r in view.explicit]
-        _table(pdf, ["Status", "Check", "Description", "Beam"], rows, widths=(16, 60, 92, 18))
+    _heading(pdf, "Other automatic checks")
+    if view.passing:
+        rows = [(r.status, [_status(r.status), r.name or r.id, r.id, r.beam]) for r in view.passing]
+        _table(pdf, ["Status", "Check", "Id", "Beam"], rows, widths=(16, 98, 54, 14))
     _line(pdf, view.implicit_line(), size=8.5, colour=MUTED)
+
+
+def _record_table(pdf: ChartCheckPDF, records: RecordTable) -> None:
+    """Every delivery record, task or document, one row each, its columns named as people name them."""
+    _heading(pdf, records.count_line())
+    lead = [("Source", 18.0), ("Record", 26.0)]
+    rest = (pdf.epw - sum(w for _, w in lead)) / max(len(records.params), 1)
+    rows = [(None, [source, item, *(values.get(p, "") for p in records.params)]) for source, item, values in records.records]
+    _table(pdf, [h for h, _ in lead] + records.labels, rows, widths=(*[w for _, w in lead], *[rest] * len(records.params)))
 
 
 def _manual(pdf: ChartCheckPDF, view: ReportView) -> None:
@@ -188,7 +203,7 @@ def _manual(pdf: ChartCheckPDF, view: ReportView) -> None:
         _line(pdf, "No manual checks in this rule set.", colour=MUTED)
     pdf.set_draw_color(*INK)
     for result in view.manual:
-        text = f"{result.id}: {result.name}" + (f" (beam {result.beam})" if result.beam else "")
+        text = f"{result.name} ({result.id})" + (f", beam {result.beam}" if result.beam else "")
         if result.message:
             text += f" — {result.message}"
         if result.status != Status.MANUAL:
@@ -238,9 +253,11 @@ def _param_table(pdf: ChartCheckPDF, rows: list[ParamRow], sources: list[str], *
         if with_beam:
             first = i == 0 or rows[i - 1].beam != row.beam
             beam = [row.beam if first or row.status in ROW_FILLED else (row.beam, CONTINUED)]
-        body.append((row.status, [*beam, row.label, *(row.values.get(s, "") for s in sources), _status(row.status)]))
+        values: list[Cell] = [(row.values.get(s, ""), COLOURS[row.status][0]) if row.status and row.is_odd(s) else row.values.get(s, "") for s in sources]
+        body.append((row.status, [*beam, row.label, *values, _status(row.status)]))
     widths = (*lead_w, *[source_w] * len(sources), agree_w)
-    _table(pdf, lead + sources + ["Agree"], body, widths=widths, status_col=len(widths) - 1, mono=range(len(lead), len(lead) + len(sources)))
+    odd = {i for i in range(len(lead), len(lead) + len(sources))}
+    _table(pdf, lead + sources + ["Agree"], body, widths=widths, status_col=len(widths) - 1, mono=range(len(lead), len(lead) + len(sources)), fill_rows=False, odd_cols=odd)
 
 
 # ---- drawing helpers -----------------------------------------------------------
@@ -252,10 +269,13 @@ def _table(
     widths: Sequence[float],
     status_col: int = 0,
     mono: range = range(0),
+    fill_rows: bool = True,
+    odd_cols: set[int] | None = None,
 ) -> None:
     """A table with repeated headings; rows with a failing/warning status are filled and coloured.
 
-    A cell is text, or (text, colour) to colour it apart from its row.
+    A cell is text, or (text, colour) to colour it apart from its row; with ``fill_rows`` off only such a
+    cell (in ``odd_cols``) is filled, so the odd value stands out rather than the whole row.
     """
     pdf.set_font(FONT, "", 7.5)
     pdf.set_draw_color(*LINE)
@@ -274,12 +294,15 @@ def _table(
         for text in headings:
             head.cell(text)
         for status, cells in rows:
-            colour, fill = COLOURS.get(status, (INK, None)) if status else (INK, None)
+            colour, status_fill = COLOURS.get(status, (INK, None)) if status else (INK, None)
+            fill = status_fill if fill_rows else None
             row = table.row()
             for i, cell in enumerate(cells):
                 text_colour = colour if (fill or i == status_col) else INK
                 text, text_colour = cell if isinstance(cell, tuple) else (cell, text_colour)
-                row.cell(_clip(text, widths[i]), style=FontFace(family=MONO if i in mono else None, color=text_colour, fill_color=fill or WHITE))
+                cell_fill = status_fill if isinstance(cell, tuple) and odd_cols and i in odd_cols else fill
+                emphasis = "BOLD" if cell_fill and not fill else None
+                row.cell(_clip(text, widths[i]), style=FontFace(family=MONO if i in mono else None, emphasis=emphasis, color=text_colour, fill_color=cell_fill or WHITE))
     pdf.ln(2)
 
 
@@ -312,18 +335,17 @@ def _line(pdf: ChartCheckPDF, text: str, *, size: float = 9, colour: RGB = INK) 
     pdf.set_text_color(*INK)
 
 
-def _figures(pdf: ChartCheckPDF, result: CheckResult, figure_dirs: tuple[Path, ...]) -> None:
-    """PNG/SVG figures of a failing check, at half the page width; a missing one is noted."""
-    for name in result.figures:
+def _figures(pdf: ChartCheckPDF, failure: Failure, figure_dirs: tuple[Path, ...]) -> None:
+    """PNG/SVG figures of a failing check, at the page's text width (a page of its own); a missing one is noted."""
+    for name in failure.figures:
         found = figure_path(name, figure_dirs)
         if found is None or found.suffix.lower() not in (".png", ".svg"):
-            _line(pdf, f"{result.id}: figure {name} {'not found' if found is None else 'not embedded (PNG and SVG only)'}", size=8, colour=MUTED)
+            _line(pdf, f"{failure.name}: figure {name} {'not found' if found is None else 'not embedded (PNG and SVG only)'}", size=8, colour=MUTED)
             continue
-        if pdf.will_page_break(70):
-            pdf.add_page()
-        _line(pdf, f"{result.id}{f' (beam {result.beam})' if result.beam else ''}: {found.name}", size=8, colour=MUTED)
+        pdf.add_page()
+        _line(pdf, f"{failure.name}{f' (beam {failure.beam})' if failure.beam else ''}: {found.name}", size=8, colour=MUTED)
         try:
-            pdf.image(found, w=pdf.epw / 2)
+            pdf.image(found, w=pdf.epw)
         except Exception as exc:  # noqa: BLE001 - a bad image is noted in the report, never fatal
             _line(pdf, f"figure {name} could not be embedded ({exc.__class__.__name__})", size=8, colour=MUTED)
         pdf.ln(2)
