@@ -102,7 +102,7 @@ def write_pdf(run: CheckRun, path: str | Path) -> Path:
         pdf.set_creation_date(created)
     pdf.add_page()
     _overview(pdf, view)
-    _failing(pdf, view, figure_dirs=(path.parent,))
+    _failing(pdf, view)
     if view.plan_rows:
         _heading(pdf, "Patient and prescription")
         _param_table(pdf, view.plan_rows, view.plan_sources, with_beam=False)
@@ -114,6 +114,8 @@ def write_pdf(run: CheckRun, path: str | Path) -> Path:
     for records in view.record_tables:
         _record_table(pdf, records)
     _all_checks(pdf, view)
+    for failure in view.failures:
+        _figures(pdf, failure, figure_dirs=(path.parent,))
     _manual(pdf, view)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -169,15 +171,15 @@ def _summary_box(pdf: ChartCheckPDF, view: ReportView) -> None:
     pdf.multi_cell(0, 5, view.counts_line(), fill=True, align="L", new_x="LMARGIN", new_y="NEXT", padding=(1, 3, 2, 3))
 
 
-def _failing(pdf: ChartCheckPDF, view: ReportView, figure_dirs: tuple[Path, ...]) -> None:
+def _failing(pdf: ChartCheckPDF, view: ReportView) -> None:
     _heading(pdf, f"Failures: {view.failure_count_line()}")
     if not view.failures:
         _line(pdf, "None: every automatic check passed or did not apply.", colour=COLOURS[Status.PASS][0])
         return
     rows = [(f.status, [_status(f.status), f"{f.name}\n{f.check_id}", f.beam, "\n".join(f.lines)]) for f in view.failures]
     _table(pdf, ["Status", "Check", "Beam", "What"], rows, widths=(16, 58, 14, 94))
-    for failure in view.failures:
-        _figures(pdf, failure, figure_dirs)
+    if any(f.figures for f in view.failures):
+        _line(pdf, "Their figures follow the other automatic checks, one page each.", size=8, colour=MUTED)
 
 
 def _all_checks(pdf: ChartCheckPDF, view: ReportView) -> None:
@@ -191,10 +193,9 @@ def _all_checks(pdf: ChartCheckPDF, view: ReportView) -> None:
 def _record_table(pdf: ChartCheckPDF, records: RecordTable) -> None:
     """Every delivery record, task or document, one row each, its columns named as people name them."""
     _heading(pdf, records.count_line())
-    lead = [("Source", 18.0), ("Record", 26.0)]
-    rest = (pdf.epw - sum(w for _, w in lead)) / max(len(records.params), 1)
-    rows = [(None, [source, item, *(values.get(p, "") for p in records.params)]) for source, item, values in records.records]
-    _table(pdf, [h for h, _ in lead] + records.labels, rows, widths=(*[w for _, w in lead], *[rest] * len(records.params)))
+    headings = ["Source", "Record", *records.labels]
+    rows: list[tuple[Status | None, list[Cell]]] = [(None, [source, item, *(values.get(p, "") for p in records.params)]) for source, item, values in records.records]
+    _table(pdf, headings, rows, widths=fit_widths(pdf, headings, [cells for _, cells in rows]))
 
 
 def _manual(pdf: ChartCheckPDF, view: ReportView) -> None:
@@ -236,17 +237,8 @@ def _manual(pdf: ChartCheckPDF, view: ReportView) -> None:
 
 
 def _param_table(pdf: ChartCheckPDF, rows: list[ParamRow], sources: list[str], *, with_beam: bool) -> None:
-    """Sources as columns; the beam label is written once per beam (greyed on its other rows)."""
-    pdf.set_font(FONT, "", 7.5)
-
-    def fit(texts: list[str], low: float, high: float) -> float:
-        return min(max(max((pdf.get_string_width(t) for t in texts), default=0.0) + 5.0, low), high)
-
+    """Sources as columns; the beam label is written once per beam (greyed on its other rows); the odd value marked."""
     lead = ["Beam", "Parameter"] if with_beam else ["Parameter"]
-    lead_w = [fit([r.beam for r in rows], 11, 32)] if with_beam else []
-    lead_w.append(fit([r.label for r in rows], 24, 38))
-    agree_w = 15.0
-    source_w = (pdf.epw - sum(lead_w) - agree_w) / max(len(sources), 1)
     body = []
     for i, row in enumerate(rows):
         beam: list[Cell] = []
@@ -255,9 +247,37 @@ def _param_table(pdf: ChartCheckPDF, rows: list[ParamRow], sources: list[str], *
             beam = [row.beam if first or row.status in ROW_FILLED else (row.beam, CONTINUED)]
         values: list[Cell] = [(row.values.get(s, ""), COLOURS[row.status][0]) if row.status and row.is_odd(s) else row.values.get(s, "") for s in sources]
         body.append((row.status, [*beam, row.label, *values, _status(row.status)]))
-    widths = (*lead_w, *[source_w] * len(sources), agree_w)
-    odd = {i for i in range(len(lead), len(lead) + len(sources))}
-    _table(pdf, lead + sources + ["Agree"], body, widths=widths, status_col=len(widths) - 1, mono=range(len(lead), len(lead) + len(sources)), fill_rows=False, odd_cols=odd)
+    headings = lead + sources + ["Agree"]
+    mono = range(len(lead), len(lead) + len(sources))
+    widths = fit_widths(pdf, headings, [cells for _, cells in body], mono=mono)
+    _table(pdf, headings, body, widths=widths, status_col=len(widths) - 1, mono=mono, fill_rows=False, odd_cols=set(mono))
+
+
+def fit_widths(pdf: FPDF, headings: Sequence[str], rows: Sequence[Sequence[Cell]], *, mono: range = range(0), size: float = 7.5) -> list[float]:
+    """Column widths (mm) that fill the text width: each column its text's width where all fit, and never narrower
+    than its longest word or its longest value of up to 20 characters (a date and time stays on one line)."""
+    pad = 2.8
+    natural, floor = [], []
+    for i, heading in enumerate(headings):
+        texts = [_text(row[i]) for row in rows if i < len(row)]
+        pdf.set_font(MONO if i in mono else FONT, "", size)
+        whole = [pdf.get_string_width(line) for t in texts for line in t.splitlines()]
+        unbroken = [pdf.get_string_width(t) for t in texts if len(t) <= 20] + [pdf.get_string_width(w) for t in texts for w in t.split()]
+        pdf.set_font(FONT, "B", size)
+        head = [pdf.get_string_width(w) for w in heading.split()]
+        floor.append(max([*unbroken, *head, 4.0]) + pad)
+        natural.append(max([*whole, pdf.get_string_width(heading), 4.0]) + pad)
+    total = pdf.epw
+    if sum(natural) <= total:
+        return [n * total / sum(natural) for n in natural]
+    if sum(floor) <= total:
+        share = (total - sum(floor)) / (sum(natural) - sum(floor))
+        return [f + (n - f) * share for f, n in zip(floor, natural, strict=True)]
+    return [f * total / sum(floor) for f in floor]
+
+
+def _text(cell: Cell) -> str:
+    return cell[0] if isinstance(cell, tuple) else cell
 
 
 # ---- drawing helpers -----------------------------------------------------------
@@ -321,7 +341,7 @@ def _heading(pdf: ChartCheckPDF, text: str) -> None:
 def _fact(pdf: ChartCheckPDF, label: str, value: str, colour: RGB = INK) -> None:
     pdf.set_font(FONT, "B", 9)
     pdf.set_text_color(*MUTED)
-    pdf.cell(28, 5, label)
+    pdf.cell(32, 5, label)
     pdf.set_font(FONT, "", 9)
     pdf.set_text_color(*colour)
     pdf.multi_cell(0, 5, value, align="L", new_x="LMARGIN", new_y="NEXT")
