@@ -298,6 +298,31 @@ def test_pdf_text_layer_has_patient_checks_and_page_numbers(tmp_path: Path) -> N
     assert "monaco_tel: tel.1 folder" in text
 
 
+def test_pdf_lists_records_in_full_and_names_checks_readably(tmp_path: Path) -> None:
+    run = sample_run(figure_dir=tmp_path)
+    text = "\n".join(pdf_pages(write_pdf(run, tmp_path / "r.pdf")))
+    assert "listed in the HTML report" not in text
+    for fraction in range(1, 4):
+        for beam in ("G0", "G180"):
+            assert f"TrackTreatment {fraction}-{beam}" in text  # every delivery record, one row each
+    assert "Weekly chart check" in text and "QCL tasks: 1" in text
+    assert "MU delivered" in text and "delivered_mu" not in text
+    assert "Prescription approved" in text and "Couch angle within limits" in text
+    assert "beam G180 MU: mosaiq 102 vs plan_pdf/rtplan 100 (+2 MU, +2.0 %)" in text.replace("\n", " ")
+    assert "Failures: 6 (1 error, 3 fail, 2 warn)" in text
+    assert "Dose per fraction (cGy)" in text
+
+
+def test_pdf_figure_takes_the_text_width(tmp_path: Path) -> None:
+    run = sample_run(figure_dir=tmp_path)
+    path = write_pdf(run, tmp_path / "r.pdf")
+    with pdfplumber.open(path) as pdf:
+        images = [image for page in pdf.pages for image in page.images]
+    assert images, "the failing check's figure is embedded"
+    for image in images:
+        assert image["x1"] - image["x0"] >= (595 - 2 * 14 / 25.4 * 72) - 1  # the page width inside its margins
+
+
 def test_pdf_of_many_beams_keeps_header_on_every_page(tmp_path: Path) -> None:
     run = sample_run()
     for n in range(40):

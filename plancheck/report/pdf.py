@@ -255,7 +255,8 @@ def _param_table(pdf: ChartCheckPDF, rows: list[ParamRow], sources: list[str], *
 
 def fit_widths(pdf: FPDF, headings: Sequence[str], rows: Sequence[Sequence[Cell]], *, mono: range = range(0), size: float = 7.5) -> list[float]:
     """Column widths (mm) that fill the text width: each column its text's width where all fit, and never narrower
-    than its longest word or its longest value of up to 20 characters (a date and time stays on one line)."""
+    than its longest value of up to 20 characters (a date and time stays on one line) or its longest word
+    (up to 30 mm); headings wrap first."""
     pad = 2.8
     natural, floor = [], []
     for i, heading in enumerate(headings):
@@ -264,9 +265,9 @@ def fit_widths(pdf: FPDF, headings: Sequence[str], rows: Sequence[Sequence[Cell]
         whole = [pdf.get_string_width(line) for t in texts for line in t.splitlines()]
         unbroken = [pdf.get_string_width(t) for t in texts if len(t) <= 20] + [pdf.get_string_width(w) for t in texts for w in t.split()]
         pdf.set_font(FONT, "B", size)
-        head = [pdf.get_string_width(w) for w in heading.split()]
-        floor.append(max([*unbroken, *head, 4.0]) + pad)
-        natural.append(max([*whole, pdf.get_string_width(heading), 4.0]) + pad)
+        head = max((pdf.get_string_width(w) for w in heading.split()), default=4.0)
+        floor.append(min(max([*unbroken, 4.0]), 30.0) + pad)
+        natural.append(max([*whole, head, 4.0]) + pad)
     total = pdf.epw
     if sum(natural) <= total:
         return [n * total / sum(natural) for n in natural]

@@ -142,7 +142,7 @@ class ReportView:
             return "Cross-source agreement: no comparisons in this run"
         counts = count_statuses(self.implicit)
         parts = ", ".join(f"{n} {LABELS[Status(s)]}" for s, n in counts.items() if n)
-        return f"Cross-source agreement: {len(self.implicit)} comparisons ({parts}); rows marked in the tables"
+        return f"Cross-source agreement: {len(self.implicit)} comparisons ({parts}); odd values marked in the tables"
 
     def failure_count_line(self) -> str:
         """``11 (10 fail, 1 warn)``: how many checks the failure list holds, by status."""
