@@ -43,8 +43,8 @@ def comparison_figure(c: Comparison) -> Figure:
     _summary(fig.add_subplot(grid[2, 1]), c, difference)
     for ax in fig.axes:  # colour bars included
         ax.tick_params(labelsize=TICK_PT)
-        ax.xaxis.label.set_size(LABEL_PT)
-        ax.yaxis.label.set_size(LABEL_PT)
+        ax.xaxis.label.set_fontsize(LABEL_PT)
+        ax.yaxis.label.set_fontsize(LABEL_PT)
     return fig
 
 

@@ -17,7 +17,7 @@ import matplotlib
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from plancheck.checks.results import CheckResult, CheckRun, Status
+from plancheck.checks.results import CheckRun, Status
 from plancheck.report.failures import Failure, failure_line
 from plancheck.report.view import LABELS, SYMBOLS, ParamRow, RecordTable, ReportError, ReportView, build_view, created_text, figure_path, printable
 
@@ -194,7 +194,9 @@ def _record_table(pdf: ChartCheckPDF, records: RecordTable) -> None:
     """Every delivery record, task or document, one row each, its columns named as people name them."""
     _heading(pdf, records.count_line())
     headings = ["Source", "Record", *records.labels]
-    rows: list[tuple[Status | None, list[Cell]]] = [(None, [source, item, *(values.get(p, "") for p in records.params)]) for source, item, values in records.records]
+    rows: list[tuple[Status | None, list[Cell]]] = [
+        (None, [source, item, *(values.get(p, "") for p in records.params)]) for source, item, values in records.records
+    ]
     _table(pdf, headings, rows, widths=fit_widths(pdf, headings, [cells for _, cells in rows]))
 
 
@@ -323,7 +325,8 @@ def _table(
                 text, text_colour = cell if isinstance(cell, tuple) else (cell, text_colour)
                 cell_fill = status_fill if isinstance(cell, tuple) and odd_cols and i in odd_cols else fill
                 emphasis = "BOLD" if cell_fill and not fill else None
-                row.cell(_clip(text, widths[i]), style=FontFace(family=MONO if i in mono else None, emphasis=emphasis, color=text_colour, fill_color=cell_fill or WHITE))
+                face = FontFace(family=MONO if i in mono else None, emphasis=emphasis, color=text_colour, fill_color=cell_fill or WHITE)
+                row.cell(_clip(text, widths[i]), style=face)
     pdf.ln(2)
 
 

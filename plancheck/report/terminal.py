@@ -106,7 +106,9 @@ def param_table(title: str, rows: list[ParamRow], sources: list[str], *, with_be
 
 
 def _table(title: str) -> Table:
-    return Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1), collapse_padding=True)
+    return Table(
+        title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1), collapse_padding=True
+    )
 
 
 def _wide_table(title: str, rows: list[ParamRow], sources: list[str], *, with_beam: bool) -> Table:

@@ -211,7 +211,7 @@ def short_time(text: str) -> str:
         when = dt.datetime.fromisoformat(text.strip())
     except ValueError:
         return text
-    if len(text.strip()) <= 10 or (when.hour, when.minute, when.second) == (0, 0, 0) and "T00:00" not in text:
+    if len(text.strip()) <= 10:
         return when.strftime("%Y-%m-%d")
     return when.strftime("%Y-%m-%d %H:%M")
 
@@ -373,7 +373,8 @@ def _pivot(rows: list[Param], marks: dict[tuple[str, str], CheckResult], odd: di
         scope, beam, param = key
         mark = marks.get((beam, param))
         values = {s: " / ".join(v) for s, v in cells[key].items()}
-        out.append(ParamRow(scope, beam, param, param_label(param), values, mark.status if mark else None, mark.message if mark else "", odd.get((beam, param), frozenset())))
+        status, message = (mark.status, mark.message) if mark else (None, "")
+        out.append(ParamRow(scope, beam, param, param_label(param), values, status, message, odd.get((beam, param), frozenset())))
     return out
 
 
