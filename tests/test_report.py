@@ -124,7 +124,7 @@ def test_terminal_colours_only_the_odd_value_red() -> None:
     assert "\x1b[31m" not in line_with(text, "SSD (mm)", "910.5")
 
 
-@pytest.mark.parametrize("width", [80, 100])
+@pytest.mark.parametrize("width", [80, 100, 120])
 def test_narrow_terminal_folds_the_tables_and_cuts_no_value(width: int) -> None:
     run = sample_run()
     for i, source in enumerate(("second_check", "monaco_tel", "icom", "model")):
@@ -132,6 +132,7 @@ def test_narrow_terminal_folds_the_tables_and_cuts_no_value(width: int) -> None:
     run.table.add(Param("prescription", "", "rx_edited_date", "2026-11-07T08:00:00", "", "mosaiq", "Site 7"))
     text = terminal_text(run, width=width)
     assert max(len(line) for line in text.splitlines()) <= width
+    assert "…" not in text  # Rich's mark of a cell cut short
     if width == 80:
         assert re.search(r"Parameter\s+Value\s+From\s+Out of step\s+Agree", text)
         assert "mosaiq 102" in line_with(text, "MU", "✗ fail")  # the odd source with its value

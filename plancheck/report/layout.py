@@ -11,7 +11,6 @@ from plancheck.report.view import ParamRow
 from plancheck.table import SOURCES
 
 _LETTERS = {"mosaiq": "M", "plan_pdf": "P", "second_check": "S", "monaco_tel": "T", "icom": "I", "rtplan": "R", "trf": "F", "model": "D"}
-AGREE_WIDTH = 8  # "✗ fail" and padding
 
 
 def source_letters(sources: list[str]) -> dict[str, str]:
@@ -21,15 +20,6 @@ def source_letters(sources: list[str]) -> dict[str, str]:
         letter = _LETTERS.get(source) or next(c for c in (source[:1].upper() + "ABCDEGHJKLNOQUVWXYZ") if c not in used.values())
         used[source] = letter
     return used
-
-
-def fits_side_by_side(rows: list[ParamRow], sources: list[str], *, with_beam: bool, width: int) -> bool:
-    """True when every column at its natural width (no value wrapped) fits in ``width``."""
-    columns = [max((len(r.label) for r in rows), default=9)]
-    if with_beam:
-        columns.append(max((len(r.beam) for r in rows), default=4))
-    columns += [max([len(s), *(len(r.values.get(s, "")) for r in rows)]) for s in sources]
-    return sum(columns) + len(columns) + AGREE_WIDTH <= width
 
 
 def folded_value(row: ParamRow, sources: list[str]) -> tuple[str, list[str], list[str]]:

@@ -9,6 +9,8 @@ with its value beside it.
 
 from __future__ import annotations
 
+import io
+
 from rich import box
 from rich.console import Console, Group
 from rich.panel import Panel
@@ -17,7 +19,7 @@ from rich.text import Text
 
 from plancheck.checks.results import CheckResult, CheckRun, Status
 from plancheck.report.failures import failure_line
-from plancheck.report.layout import fits_side_by_side, folded_value, source_letters
+from plancheck.report.layout import folded_value, source_letters
 from plancheck.report.view import LABELS, SYMBOLS, ParamRow, RecordTable, ReportView, beam_text, build_view, created_text, printable
 
 STYLES = {
@@ -100,9 +102,9 @@ def _header(view: ReportView) -> Panel:
 
 def param_table(title: str, rows: list[ParamRow], sources: list[str], *, with_beam: bool, width: int) -> Table:
     """Sources side by side where they fit in ``width`` columns, else folded to one value per row."""
-    if fits_side_by_side(rows, sources, with_beam=with_beam, width=width):
-        return _wide_table(title, rows, sources, with_beam=with_beam)
-    return _folded_table(title, rows, sources, with_beam=with_beam)
+    wide = _wide_table(title, rows, sources, with_beam=with_beam)
+    natural = Console(width=100_000, file=io.StringIO()).measure(wide).maximum  # every cell on one line
+    return wide if natural <= width else _folded_table(title, rows, sources, with_beam=with_beam)
 
 
 def _table(title: str) -> Table:
