@@ -13,7 +13,7 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib
+import importlib.util
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
@@ -24,7 +24,15 @@ from plancheck.report.view import LABELS, SYMBOLS, ParamRow, RecordTable, Report
 logger = logging.getLogger(__name__)
 RGB = tuple[int, int, int]
 Cell = str | tuple[str, RGB]  # text, or text with its own colour
-FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+def _matplotlib_fonts() -> Path:
+    """matplotlib's own DejaVu folder, found without importing matplotlib (0.45 s of every run)."""
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("matplotlib, which ships the DejaVu fonts of the PDF report, is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "mpl-data" / "fonts" / "ttf"
+
+
+FONT_DIR = _matplotlib_fonts()
 FONT, MONO = "DejaVu", "DejaVuMono"
 INK, MUTED, LINE, WHITE = (29, 31, 33), (95, 99, 104), (190, 194, 200), (255, 255, 255)
 COLOURS = {  # text colour, row fill
