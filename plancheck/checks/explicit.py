@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from plancheck.checks.context import CheckContext
-from plancheck.checks.kinds import KINDS
+from plancheck.checks.check_types import CHECK_TYPES
 from plancheck.checks.results import CheckResult, Status, worst
 from plancheck.checks.scope import PRIORITY, TableScope, plan_beams, treatment_beams
 from plancheck.rules.expr import ExprError, MissingValue
@@ -102,11 +102,11 @@ def run_expression(check: RuleCheck, ctx: CheckContext) -> list[CheckResult]:
 
 
 def run_check(check: RuleCheck, ctx: CheckContext) -> list[CheckResult]:
-    """Run one explicit check of any kind; never raises."""
+    """Run one explicit check of any type; never raises."""
     if check.type == "expression":
         return run_expression(check, ctx)
     try:
-        return KINDS[check.type](check, ctx)
+        return CHECK_TYPES[check.type](check, ctx)
     except Exception as exc:  # noqa: BLE001 - a check never stops the others; the reason is kept
         log.debug("check %s (%s) raised", check.id, check.type, exc_info=True)
         return [_result(check, Status.ERROR, f"{check.type} could not run: {exc}")]
