@@ -78,5 +78,5 @@ def params() -> None:
     table = Table("param", "scope", "kind", "unit", "tolerance/action", "description")
     for spec in VOCABULARY.values():
         tol = f"{spec.tolerance:g}/{spec.action:g}" if spec.tolerance is not None and spec.action is not None else ""
-        table.add_row(spec.name, spec.scope, spec.kind, spec.unit, tol, spec.description)
+        table.add_row(spec.name, spec.scope, spec.value_type, spec.unit, tol, spec.description)
     out.print(table)

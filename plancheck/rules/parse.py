@@ -176,8 +176,8 @@ def parse_tolerance(param: Any, spec: Any, path: Path, line: int, problems: Prob
     if param not in VOCABULARY:
         problems.add(f"tolerance for unknown parameter {param!r}", where, did_you_mean(str(param), VOCABULARY) or "see `plancheck rules params`")
         return None
-    if VOCABULARY[param].kind not in ("number", "angle"):
-        problems.add(f"tolerance for {param}: a {VOCABULARY[param].kind} parameter is compared exactly and takes no tolerance", where)
+    if VOCABULARY[param].value_type not in ("number", "angle"):
+        problems.add(f"tolerance for {param}: a {VOCABULARY[param].value_type} parameter is compared exactly and takes no tolerance", where)
         return None
     if not isinstance(spec, LineDict):
         tol = _level(spec, f"tolerance for {param}", where, problems)
