@@ -77,8 +77,8 @@ def _evaluate(check: RuleCheck, scope: TableScope) -> tuple[Status, str]:
 
 def _result(check: RuleCheck, status: Status, message: str, beam: str = "", **details: Any) -> CheckResult:
     return CheckResult(
-        id=check.id, name=check.name, kind="explicit", status=status, message=message, beam=beam,
-        details={"origin": check.origin, "reference": check.reference, **details},
+        id=check.id, name=check.name, origin="explicit", status=status, message=message, beam=beam,
+        details={"declared_at": check.origin, "reference": check.reference, **details},
     )
 
 
@@ -113,4 +113,4 @@ def run_check(check: RuleCheck, ctx: CheckContext) -> list[CheckResult]:
 
 
 def manual_result(item: ManualItem) -> CheckResult:
-    return CheckResult(id=item.id, name=item.text, kind="manual", status=Status.MANUAL, message="to tick by hand", details={"origin": item.origin})
+    return CheckResult(id=item.id, name=item.text, origin="manual", status=Status.MANUAL, message="to tick by hand", details={"declared_at": item.origin})

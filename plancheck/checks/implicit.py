@@ -57,7 +57,7 @@ def compare_param(rows: list[Param], tolerance: Tolerance | None) -> CheckResult
     return CheckResult(
         id=f"implicit.{ref.param}",
         name=f"{spec.description or ref.param} agrees across sources",
-        kind="implicit",
+        origin="implicit",
         status=status,
         message=message,
         beam=ref.beam,
@@ -84,7 +84,7 @@ def beam_presence(table: ParamTable) -> list[CheckResult]:
             CheckResult(
                 id="implicit.beam_presence",
                 name="Beam present in every plan source",
-                kind="implicit",
+                origin="implicit",
                 status=Status.FAIL if missing else Status.PASS,
                 message=f"beam {beam}: missing from {', '.join(missing)}" if missing else f"beam {beam}: in {', '.join(by_source)}",
                 beam=beam,

@@ -75,7 +75,7 @@ def params() -> None:
     """List the parameter vocabulary names usable in rule expressions, with unit and default tolerance."""
     from plancheck.vocabulary import VOCABULARY
 
-    table = Table("param", "scope", "kind", "unit", "tolerance/action", "description")
+    table = Table("param", "scope", "value type", "unit", "tolerance/action", "description")
     for spec in VOCABULARY.values():
         tol = f"{spec.tolerance:g}/{spec.action:g}" if spec.tolerance is not None and spec.action is not None else ""
         table.add_row(spec.name, spec.scope, spec.value_type, spec.unit, tol, spec.description)

@@ -134,7 +134,7 @@ class ReportView:
 def build_view(run: CheckRun) -> ReportView:
     """Work out the report's content from ``run`` alone."""
     table = run.table
-    implicit = [r for r in run.results if r.kind == "implicit"]
+    implicit = [r for r in run.results if r.origin == "implicit"]
     marks = _implicit_marks(implicit)
     plan = [r for r in table if r.scope in PLAN_SCOPES]
     beam = [r for r in table if r.scope == "beam"]
@@ -149,7 +149,7 @@ def build_view(run: CheckRun) -> ReportView:
         beam_rows=_pivot(beam, marks, beam_order=table.beams()),
         record_tables=[_records(table.rows, scope) for scope in RECORD_SCOPES if any(r.scope == scope for r in table)],
         notices=_notices(run, implicit),
-        explicit=by_severity([r for r in run.automatic if r.kind != "implicit"]),
+        explicit=by_severity([r for r in run.automatic if r.origin != "implicit"]),
         implicit=implicit,
         manual=run.manual,
         summary=summary_line(run),
