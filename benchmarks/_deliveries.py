@@ -25,7 +25,7 @@ def resampled(delivery: Delivery, n: int) -> Delivery:
 
     def interp(values: np.ndarray) -> np.ndarray:
         flat = values.reshape(len(delivery), -1)
-        return np.stack([np.interp(new, old, column) for column in flat.T], axis=1).reshape((n,) + values.shape[1:])
+        return np.stack([np.interp(new, old, column) for column in flat.T], axis=1).reshape((n, *values.shape[1:]))
 
     return Delivery(interp(delivery.mu), interp(delivery.gantry), interp(delivery.collimator), interp(delivery.mlc), interp(delivery.jaw))
 

@@ -22,11 +22,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _deliveries import VMAT_PLAN  # noqa: E402
+from _deliveries import VMAT_PLAN
 
 from plancheck import deliveries
-from plancheck.delivery import Delivery, GridSpec  # noqa: E402
-from plancheck.delivery.gamma import gamma, pass_rate  # noqa: E402
+from plancheck.delivery import Delivery, GridSpec
+from plancheck.delivery.gamma import gamma, pass_rate
 
 SETTINGS = {
     "2%/0.5mm local, max 2": {"dose_percent_threshold": 2, "distance_mm_threshold": 0.5, "local_gamma": True, "max_gamma": 2},

@@ -21,10 +21,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from plancheck import deliveries
-from plancheck.delivery import Delivery  # noqa: E402
-from plancheck.sources.icom.reader import read_icom  # noqa: E402
-from plancheck.fabricate.linac import Simulator, programme_from_files  # noqa: E402
-from plancheck.fabricate.icom import DEFAULT_RATE_HZ, write_icom_stream  # noqa: E402
+from plancheck.delivery import Delivery
+from plancheck.sources.icom.reader import read_icom
+from plancheck.fabricate.linac import Simulator, programme_from_files
+from plancheck.fabricate.icom import DEFAULT_RATE_HZ, write_icom_stream
 
 VMAT = Path(pymedphys.__file__).parent / "_experimental/serviceplans/templates/vmat_example.dcm"
 

@@ -17,9 +17,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _deliveries import repeated, resampled, vmat_beam  # noqa: E402
+from _deliveries import repeated, resampled, vmat_beam
 
-from plancheck.delivery.mudensity import GridSpec, delivery_mudensity  # noqa: E402
+from plancheck.delivery.mudensity import GridSpec, delivery_mudensity
 
 
 def best_of(repeats: int, func):  # type: ignore[no-untyped-def]

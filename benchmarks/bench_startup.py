@@ -36,11 +36,10 @@ def main() -> None:
         "plancheck check --help": [*py, "-m", "plancheck", "check", "--help"],
         "plancheck rules list": [*py, "-m", "plancheck", "rules", "list"],
     }
-    floor = _median_wall(cases["python -c pass"], runs)
-    typer_floor = _median_wall(cases["python -c 'import typer'"], runs)
+    walls = {name: _median_wall(cmd, runs) for name, cmd in cases.items()}
+    floor, typer_floor = walls["python -c pass"], walls["python -c 'import typer'"]
     print(f"{'command':32} {'median s':>9} {'x python':>9} {'x typer':>8}")
-    for name, cmd in cases.items():
-        wall = _median_wall(cmd, runs)
+    for name, wall in walls.items():
         print(f"{name:32} {wall:9.3f} {wall / floor:9.1f} {wall / typer_floor:8.2f}")
     print("target: plancheck --help < 0.300 s")
 

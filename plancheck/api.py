@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from plancheck.checks.engine import run_checks, select_rule_set
 from plancheck.checks.check_types import CHECK_TYPES

@@ -49,7 +49,7 @@ def collect(patient_id: str, plan: str | None = None, config: Config | None = No
         except SourceError as exc:
             table.source_errors[name] = exc.message
             continue
-        except Exception as exc:  # noqa: BLE001 - one source's failure must not stop the others; it is reported
+        except Exception as exc:
             log.debug("source %s raised", name, exc_info=True)
             table.source_errors[name] = f"{name} could not be read: unexpected {exc.__class__.__name__}: {exc}; run with --verbose and report it"
             continue

@@ -6,6 +6,7 @@ it comes from the environment (``PLANCHECK_MOSAIQ_PASSWORD``) or the keyring.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,13 +65,28 @@ class Config:
 _FOLDER_KEYS = (*FOLDER_KEYS, "documents", "escan", "output")  # the sources' folders: plancheck.registry
 
 
+ENV_VAR = "PLANCHECK_CONFIG"
+
+
+def find_config() -> tuple[Path, str] | None:
+    """The plancheck.toml to use when none is named, and where it was found: ``$PLANCHECK_CONFIG``, then ./plancheck.toml."""
+    named = os.environ.get(ENV_VAR, "").strip()
+    if named:
+        path = Path(named).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"{ENV_VAR} names {named}, which is not a file", fix=f"set {ENV_VAR} to the path of your plancheck.toml, or unset it")
+        return path, ENV_VAR
+    candidate = Path(DEFAULT_NAME)
+    return (candidate, "working folder") if candidate.is_file() else None
+
+
 def load_config(path: str | Path | None = None) -> Config:
-    """Read plancheck.toml; no path and no ./plancheck.toml gives the defaults."""
+    """Read plancheck.toml; no path: the one :func:`find_config` finds, or the defaults when there is none."""
     if path is None:
-        candidate = Path(DEFAULT_NAME)
-        if not candidate.exists():
+        found = find_config()
+        if found is None:
             return Config()
-        path = candidate
+        path = found[0]
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"config file {path} not found", fix="pass --config with the path of your plancheck.toml, or run `plancheck demo` to make one")

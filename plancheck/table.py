@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Iterator
 
 from plancheck.registry import NAMES as SOURCES
 from plancheck.vocabulary import SCOPES, SCOPES_OF, VOCABULARY
@@ -92,7 +93,7 @@ class ParamTable:
     """Rows of collected parameters, deliveries beside them, and per-source errors."""
 
     rows: list[Param] = field(default_factory=list)
-    deliveries: dict[tuple[str, str], "Delivery"] = field(default_factory=dict)
+    deliveries: dict[tuple[str, str], Delivery] = field(default_factory=dict)
     source_errors: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     # (source, recording): every recorded delivery (iCOM), with field ID, machine, times and control points
@@ -112,7 +113,7 @@ class ParamTable:
     def __len__(self) -> int:
         return len(self.rows)
 
-    def copy(self) -> "ParamTable":
+    def copy(self) -> ParamTable:
         return ParamTable(list(self.rows), dict(self.deliveries), dict(self.source_errors), list(self.warnings), list(self.recordings))
 
     # ---- queries -------------------------------------------------------
@@ -140,7 +141,7 @@ class ParamTable:
         rows = self.select(param=param, source=source, beam=beam, scope=scope)
         return rows[0].value if rows else None
 
-    def deliveries_of(self, source: str) -> dict[str, "Delivery"]:
+    def deliveries_of(self, source: str) -> dict[str, Delivery]:
         """Control points per beam from one source."""
         return {beam: d for (src, beam), d in self.deliveries.items() if src == source}
 
@@ -166,7 +167,7 @@ class ParamTable:
 
     # ---- conversion ----------------------------------------------------
     @property
-    def df(self) -> "pd.DataFrame":
+    def df(self) -> pd.DataFrame:
         import pandas as pd
 
         return pd.DataFrame([asdict(r) for r in self.rows], columns=list(COLUMNS))
@@ -175,7 +176,7 @@ class ParamTable:
         return [asdict(r) for r in self.rows]
 
     @classmethod
-    def from_records(cls, records: Iterable[dict[str, Any]]) -> "ParamTable":
+    def from_records(cls, records: Iterable[dict[str, Any]]) -> ParamTable:
         table = cls()
         table.extend(Param(**{k: rec.get(k, "") for k in COLUMNS}) for rec in records)
         return table

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
+from collections.abc import Sequence
 
 if TYPE_CHECKING:
     import numpy as np
@@ -60,7 +61,7 @@ def gantry_direction(start: float, stop: float, code: object = None) -> str:
     return "NONE" if angle_iec(start) == angle_iec(stop) else "CW"
 
 
-def bipolar(angles_iec: "Sequence[float]") -> "np.ndarray":
+def bipolar(angles_iec: Sequence[float] | np.ndarray) -> np.ndarray:
     """IEC 0..360 angles to pymedphys' bipolar -180..180; a 180 takes the sign of its nearest neighbour."""
     import numpy as np
 

@@ -31,7 +31,7 @@ class YamlError(ValueError):
         super().__init__(message)
 
 
-class LineDict(dict):  # type: ignore[type-arg]
+class LineDict(dict):
     """A mapping with the line it starts on and the line of each key."""
 
     line: int = 0
@@ -41,7 +41,7 @@ class LineDict(dict):  # type: ignore[type-arg]
         return self.lines.get(key, self.line)
 
 
-class LineList(list):  # type: ignore[type-arg]
+class LineList(list):
     """A sequence with the line it starts on and the line of each item."""
 
     line: int = 0
@@ -51,7 +51,7 @@ class LineList(list):  # type: ignore[type-arg]
         return self.lines[index] if 0 <= index < len(self.lines) else self.line
 
 
-class _Loader(_Base):  # type: ignore[misc, valid-type]
+class _Loader(_Base):
     pass
 
 

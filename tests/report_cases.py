@@ -98,4 +98,5 @@ def sample_run(created: str = "2024-05-01T14:03:09", figure_dir: Path | None = N
         by_id = {r.id: r for r in results}
         by_id["plan.couch_kick"].figures.append(str(write_figure(figure_dir / "couch.png")))
         by_id["delivery.mu_density"].figures.append(str(figure_dir / "never_written.png"))
-    return CheckRun(PATIENT_ID, "BREAST_L", "initial", "photon-3d", sample_table(), results, created=created, version="0.1.0", warnings=["plan_pdf: page 3 has no Beam table; beams read from page 2"])
+    return CheckRun(PATIENT_ID, "BREAST_L", "initial", "photon-3d", sample_table(), results, created=created, version="0.1.0",
+            warnings=["plan_pdf: page 3 has no Beam table; beams read from page 2"])

@@ -54,7 +54,7 @@ def test_demo_is_reproducible(tmp_path: Path, clinic) -> None:
 
 
 def test_check_exit_codes(clinic) -> None:
-    folder, config = clinic
+    folder, _config = clinic
     cfg = str(folder / "plancheck.toml")
     assert invoke("check", "015112", "--config", cfg, *TODAY).exit_code == 0
     failing = invoke("check", "00017R", "--config", cfg, "--kind", "weekly", *TODAY)
@@ -82,7 +82,7 @@ def test_check_json_on_stdout(clinic) -> None:
 
 
 def test_bad_dicom_does_not_stop_the_other_sources(clinic, tmp_path: Path) -> None:
-    folder, config = clinic
+    _folder, config = clinic
     from dataclasses import replace
 
     broken = tmp_path / "dicom"
@@ -128,7 +128,7 @@ def test_simulate_edit_then_run(clinic, tmp_path: Path) -> None:
     unchanged = invoke("simulate", "run", str(sim))
     assert unchanged.exit_code == 0 and "no check changed" in unchanged.output
     text = (sim / "mosaiq.csv").read_text()
-    line = next(l for l in text.splitlines() if l.startswith("beam,1-2,,energy,"))
+    line = next(row for row in text.splitlines() if row.startswith("beam,1-2,,energy,"))
     (sim / "mosaiq.csv").write_text(text.replace(line, line.replace(",6X,", ",10X,")))
     edited = invoke("simulate", "run", str(sim))
     assert edited.exit_code == 1 and "newly failing" in edited.output and "implicit.energy" in edited.output
@@ -189,3 +189,53 @@ def test_a_source_that_breaks_unexpectedly_does_not_stop_the_others(clinic, monk
     _, config = clinic
     table = collect_module.collect("015112", None, config)
     assert "KeyError" in table.source_errors["rtplan"] and "mosaiq" in table.sources and "plan_pdf" in table.sources
+
+
+def test_unknown_plan_is_a_usage_error_listing_the_plans(clinic) -> None:
+    folder, _ = clinic
+    for args in (("--config", str(folder / "plancheck.toml")), ("--mosaiq-url", f"sqlite:///{folder / 'mosaiq.db'}")):
+        result = invoke("check", "015112", "--plan", "NO-SUCH-PLAN", *args, *TODAY)
+        assert result.exit_code == 2, result.output
+        assert "'NO-SUCH-PLAN'" in result.output and "'PROSTATE'" in result.output and "checks" not in result.output.lower()
+
+
+@pytest.mark.parametrize("typed", ["00017r", "17R", "017r"])
+def test_unknown_patient_suggests_the_near_id(clinic, typed: str) -> None:
+    folder, _ = clinic
+    result = invoke("check", typed, "--config", str(folder / "plancheck.toml"), *TODAY)
+    assert result.exit_code == 2 and "did you mean 00017R?" in result.output, result.output
+
+
+def test_near_ids_come_from_the_folder_sources_too(clinic) -> None:
+    from dataclasses import replace
+
+    from plancheck.cli.lookup import near_ids
+
+    _, config = clinic
+    folders_only = replace(config, mosaiq_url="")
+    assert near_ids("00017r", folders_only) == ["00017R"]
+    assert near_ids("015112", folders_only) == [] and near_ids("99999", config) == []
+
+
+def test_json_without_out_writes_no_file(clinic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder, _ = clinic
+    monkeypatch.chdir(tmp_path)
+    before = set(folder.rglob("*"))
+    result = invoke("check", "015112", "--config", str(folder / "plancheck.toml"), "--format", "json", "--kind", "weekly", *TODAY)
+    assert json.loads(result.stdout)["patient_id"] == "015112"
+    assert set(folder.rglob("*")) == before and not list(tmp_path.iterdir())
+
+
+def test_config_is_found_from_the_environment_or_the_working_folder(clinic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder, _ = clinic
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PLANCHECK_CONFIG", str(folder / "plancheck.toml"))
+    from_env = invoke("deliveries", "00017R")
+    assert from_env.exit_code == 0 and f"config: {folder / 'plancheck.toml'} (from PLANCHECK_CONFIG)" in from_env.stderr
+    monkeypatch.delenv("PLANCHECK_CONFIG")
+    monkeypatch.chdir(folder)
+    from_cwd = invoke("deliveries", "00017R")
+    assert from_cwd.exit_code == 0 and "config: plancheck.toml (from working folder)" in from_cwd.stderr
+    monkeypatch.setenv("PLANCHECK_CONFIG", str(tmp_path / "nope.toml"))
+    missing = invoke("deliveries", "00017R")
+    assert missing.exit_code == 2 and "PLANCHECK_CONFIG" in missing.output

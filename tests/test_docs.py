@@ -28,5 +28,5 @@ def test_readme_python_api_example_runs(tmp_path, monkeypatch, demo_clinic) -> N
     monkeypatch.chdir(tmp_path)
     code = README.split("## Python API")[1].split("```python")[1].split("```")[0]
     namespace: dict = {}
-    exec(compile(code, "README.md (Python API)", "exec"), namespace)  # noqa: S102 - the README's own example
+    exec(compile(code, "README.md (Python API)", "exec"), namespace)
     assert namespace["run"].patient_id == "015112" and len(namespace["d"]) == len(namespace["m"]) == 32

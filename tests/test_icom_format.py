@@ -26,7 +26,7 @@ from plancheck.sources.icom.reader import iter_items, message_starts, read_icom
 from plancheck.fabricate.icom import encode_message, state_items, write_icom_stream
 
 PMP = Path(pymedphys.__file__).parent
-PLANS = sorted((PMP / "_experimental/serviceplans/templates").glob("*.dcm")) + [PMP / "tests/dicom/data/rtplan/06MV_plan.dcm"]
+PLANS = [*sorted((PMP / "_experimental/serviceplans/templates").glob("*.dcm")), PMP / "tests/dicom/data/rtplan/06MV_plan.dcm"]
 START = dt.datetime(2024, 5, 1, 9, 0, 0)
 PATIENT = dict(patient_id="015112", patient_name="DOE^JANE", machine="LINAC1", start=START)
 
@@ -72,7 +72,7 @@ def deliveries(draw: st.DrawFn) -> Delivery:
     n = draw(st.integers(2, 8))
     steps = draw(st.lists(st.one_of(st.just(0.0), st.floats(0.01, 50.0, **finite)), min_size=n - 2, max_size=n - 2))
     first = draw(st.floats(0.01, 50.0, **finite))  # some MU is delivered
-    mu = np.cumsum([0.0, first] + steps)
+    mu = np.cumsum([0.0, first, *steps])
     gantry = draw(st.lists(st.floats(-179.99, 180.0, **finite), min_size=n, max_size=n))
     coll = draw(st.lists(st.floats(-179.99, 180.0, **finite), min_size=n, max_size=n))
     mlc = np.array(draw(st.lists(st.floats(-200.0, 200.0, **finite), min_size=n * 160, max_size=n * 160))).reshape(n, 80, 2)
@@ -242,7 +242,7 @@ def test_source_rows_newest_per_field_every_delivery_listed(tmp_path: Path) -> N
     assert rows[("patient", "", "", "patient_name")] == "DOE^JANE"
     delivered_at = sorted(v for (scope, _, _, p), v in rows.items() if scope == "delivery" and p == "delivered_at")
     assert delivered_at == ["2024-05-01T09:00:00", "2024-05-02T09:00:00", "2024-05-02T09:05:00"]
-    newest = [r for r in reading.rows if r.scope == "beam" and r.param == "mu"][0]
+    newest = next(r for r in reading.rows if r.scope == "beam" and r.param == "mu")
     assert "20240502_090500.xz" in newest.provenance
     assert list(reading.deliveries) == ["1-1"] and reading.deliveries["1-1"].allclose(filtered(d), atol=1e-6)
     assert any("delivered 2 times on 2024-05-02" in w for w in reading.warnings)

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 import pymedphys
 import pytest
@@ -73,7 +73,7 @@ class ListenerProcess:
         args = [sys.executable, "-m", "plancheck", "icom", "listen", "--machine", "SIM", "--ip", "127.0.0.1", "--port", str(port),
                 "--dir", str(directory), "--timeout", "600", "--min-backoff", "0.05", "--max-backoff", "0.2"]
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=open(self.log, "ab"), env=env, cwd=ROOT)
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=open(self.log, "ab"), env=env, cwd=ROOT)  # noqa: SIM115 - the child owns the log for its life
 
     def signal(self, signum: int) -> int:
         self.proc.send_signal(signum)
@@ -236,7 +236,7 @@ def test_record_through_listener_for_the_demo(recorded: tuple[Path, object]) -> 
     assert [c.ended_by for c in result.connections] == ["client_fin"]
     beams = [deliveries.from_icom(p) for p in result.archives]
     plan = [deliveries.from_dicom(VMAT, b) for b in ("1-1", "1-2")]
-    for got, want in zip(beams, plan):
+    for got, want in zip(beams, plan, strict=False):
         assert abs(got.total_mu - want.total_mu) < 0.01
 
 
@@ -266,7 +266,7 @@ def test_repeated_and_jumping_counters_are_logged_not_merged(tmp_path: Path, cap
     prog = [m for m in programme(beams=1)]
     messages = [m.data for m in prog]
     first = next(i for i, m in enumerate(prog) if m.delivery == 0)
-    stream = messages[: first + 3] + [messages[first + 2]] + messages[first + 3 : first + 6] + messages[first + 7 :]
+    stream = [*messages[:first + 3], messages[first + 2], *messages[first + 3:first + 6], *messages[first + 7:]]
     splitter = Splitter(Archiver(tmp_path))
     with caplog.at_level(logging.WARNING):
         offset = 0

@@ -28,7 +28,7 @@ from plancheck.sources.rtplan import load, rows_from_dataset
 from plancheck.table import ParamTable
 
 PMP = Path(pymedphys.__file__).parent
-PLANS = sorted((PMP / "_experimental/serviceplans/templates").glob("*.dcm")) + [PMP / "tests/dicom/data/rtplan/06MV_plan.dcm"]
+PLANS = [*sorted((PMP / "_experimental/serviceplans/templates").glob("*.dcm")), PMP / "tests/dicom/data/rtplan/06MV_plan.dcm"]
 VMAT = PMP / "_experimental/serviceplans/templates/vmat_example.dcm"
 VERSIONS = ("5.51.10", "5.11")
 
@@ -72,7 +72,7 @@ def test_bare_dynamic_beams_are_split_where_mu_restarts(tmp_path: Path) -> None:
     beams = beams_of(VMAT)
     tel = read_tel(write_tel(beams, tmp_path / "tel.1", annotate=False))
     assert [b.label for b in tel.beams] == ["1", "2"] and not tel.annotated
-    for ours, theirs in zip(tel.beam_deliveries().values(), beams.values()):
+    for ours, theirs in zip(tel.beam_deliveries().values(), beams.values(), strict=False):
         assert ours.allclose(theirs, atol=1e-6)
 
 
@@ -220,7 +220,7 @@ def _tree(root: Path) -> tuple[Path, Path]:
 
 
 def test_finder_lists_plans_newest_first_at_any_depth(tmp_path: Path) -> None:
-    old, new = _tree(tmp_path)
+    _old, new = _tree(tmp_path)
     for root in (tmp_path, tmp_path / "Clinic", tmp_path / "Clinic" / "1~Clinical"):
         plans = find_plans(root, "MVISO")
         assert [p.name for p in plans] == ["NEWPLAN", "OLDPLAN"]

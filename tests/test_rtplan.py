@@ -15,7 +15,7 @@ from plancheck.errors import SourceError
 from plancheck.sources.rtplan import load, rows_from_dataset
 
 PMP = Path(pymedphys.__file__).parent
-PLANS = sorted((PMP / "_experimental/serviceplans/templates").glob("*.dcm")) + [PMP / "tests/dicom/data/rtplan/06MV_plan.dcm"]
+PLANS = [*sorted((PMP / "_experimental/serviceplans/templates").glob("*.dcm")), PMP / "tests/dicom/data/rtplan/06MV_plan.dcm"]
 
 
 @pytest.mark.parametrize("path", PLANS, ids=lambda p: p.name)

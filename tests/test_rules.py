@@ -69,7 +69,8 @@ def test_clinic_overlay_overrides_and_removes(tmp_path: Path) -> None:
     write(
         tmp_path,
         "general.yaml",
-        "name: general\nvars:\n  mu_max: 500\nremove: [beam.naming]\nchecks:\n  - id: rx.approved\n    name: Our approval rule\n    expect: rx_approved and present('rx_approved_by')\n",
+        "name: general\nvars:\n  mu_max: 500\nremove: [beam.naming]\nchecks:\n"
+        "  - id: rx.approved\n    name: Our approval rule\n    expect: rx_approved and present('rx_approved_by')\n",
     )
     lib = RuleLibrary([tmp_path])
     vmat = lib.get("photon-vmat")

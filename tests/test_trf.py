@@ -36,7 +36,7 @@ def pmp_delivery(path: Path) -> Delivery:
 
 def test_column_codes_are_pymedphys_names() -> None:
     names = json.loads((PMP / "_trf/decode/config.json").read_text())["item_part_names"]
-    for column in COLUMNS + (MLC_STATUS,):
+    for column in (*COLUMNS, MLC_STATUS):
         assert names[f"{column.item}_{column.part}"] == column.name
 
 
@@ -163,7 +163,7 @@ def test_truncated_header_is_a_source_error(good_trf: Path) -> None:
 def test_header_only_has_no_rows(good_trf: Path, tmp_path: Path) -> None:
     header = TrfHeader("2619", "1-1", "x", 1.0)
     full = write_trf(tmp_path / "one.trf", header, {"Step Dose/Actual Value (Mu)": np.zeros(1)}).read_bytes()
-    row = 8 + 4 * len(COLUMNS + (MLC_STATUS,))
+    row = 8 + 4 * len((*COLUMNS, MLC_STATUS))
     good_trf.write_bytes(full[:-row])
     assert "no table rows" in _error(good_trf)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from plancheck.checks.context import CheckContext
 from plancheck.checks.explicit import manual_result, run_check

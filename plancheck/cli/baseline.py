@@ -9,6 +9,7 @@ from rich.markup import escape
 
 from plancheck.version import __version__
 from plancheck.cli.common import ConfigOption, config_from, console, reports_errors
+from plancheck.cli.lookup import collect_patient
 
 app = typer.Typer(help="Readout baselines: catch readout changes after an upgrade.\n\nExample: plancheck baseline save 015112 --dir baselines/", no_args_is_help=True)
 out = console()
@@ -19,10 +20,9 @@ DirOption = typer.Option(..., "--dir", "-d", help="Folder holding the baselines.
 @reports_errors
 def save(patient_id: str = typer.Argument(...), folder: Path = DirOption, plan: str = typer.Option(None, "--plan"), config: Path = ConfigOption) -> None:
     """Save the patient's collected table as this version of plancheck reads it."""
-    from plancheck.collector import collect
     from plancheck.simulate.baseline import save_baseline
 
-    path = save_baseline(collect(patient_id, plan, config_from(config)), folder, patient_id, __version__)
+    path = save_baseline(collect_patient(patient_id, plan, config_from(config)), folder, patient_id, __version__)
     out.print(f"saved {path}", highlight=False)
 
 
@@ -30,10 +30,9 @@ def save(patient_id: str = typer.Argument(...), folder: Path = DirOption, plan: 
 @reports_errors
 def compare(patient_id: str = typer.Argument(...), folder: Path = DirOption, plan: str = typer.Option(None, "--plan"), config: Path = ConfigOption) -> None:
     """Show every value that reads differently from the saved baseline (exit 1 if any)."""
-    from plancheck.collector import collect
     from plancheck.simulate.baseline import compare_baseline
 
-    version, diffs = compare_baseline(collect(patient_id, plan, config_from(config)), folder, patient_id)
+    version, diffs = compare_baseline(collect_patient(patient_id, plan, config_from(config)), folder, patient_id)
     for d in diffs:
         source, scope, beam, item, param = d.key
         where = " ".join(x for x in (source, scope, beam, item) if x)

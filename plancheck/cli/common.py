@@ -5,19 +5,22 @@ from __future__ import annotations
 import functools
 import logging
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from plancheck.config import Config, load_config
 from plancheck.errors import PlancheckError
+
+if TYPE_CHECKING:
+    from plancheck.config import Config  # the config (and the vocabulary it checks against) loads when a command runs
 
 F = TypeVar("F", bound=Callable[..., Any])
 err = Console(stderr=True)
 
-ConfigOption = typer.Option(None, "--config", "-c", help="plancheck.toml (default: ./plancheck.toml if present).", exists=False, dir_okay=False)
+ConfigOption = typer.Option(None, "--config", "-c", help="plancheck.toml (default: $PLANCHECK_CONFIG, else ./plancheck.toml).", exists=False, dir_okay=False)
 
 
 def reports_errors(func: F) -> F:
@@ -43,10 +46,25 @@ def console() -> Console:
     return c if c.is_terminal else Console(width=PIPE_WIDTH)
 
 
+def config_path(path: Path | None) -> Path | None:
+    """``--config``, else the file found from $PLANCHECK_CONFIG or the working folder (named in one line on stderr)."""
+    from plancheck.config import find_config
+
+    if path is not None:
+        return path
+    found = find_config()
+    if found is None:
+        return None
+    err.print(f"config: {escape(str(found[0]))} (from {found[1]})", highlight=False, soft_wrap=True)
+    return found[0]
+
+
 def config_from(path: Path | None, mosaiq_url: str | None = None) -> Config:
     from dataclasses import replace
 
-    config = load_config(path)
+    from plancheck.config import load_config
+
+    config = load_config(config_path(path))
     return replace(config, mosaiq_url=mosaiq_url) if mosaiq_url else config
 
 

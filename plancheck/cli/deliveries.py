@@ -5,14 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from plancheck.cli.common import ConfigOption, config_from, console, reports_errors
-from plancheck.collector import collect
-from plancheck.delivery.matching import match_in_table
+from plancheck.cli.lookup import collect_patient
 from plancheck.errors import ConfigError, SourceError
-from plancheck.report.terminal import data
 
 STYLE = {"matched": "green", "unmatched": "red", "ambiguous": "yellow"}
 
@@ -35,11 +31,17 @@ def deliveries(
 
     Example: plancheck deliveries 015112 --config plancheck-demo/plancheck.toml
     """
+    from rich.table import Table
+    from rich.text import Text
+
+    from plancheck.delivery.matching import match_in_table
+    from plancheck.report.terminal import data
+
     cfg = config_from(config)
     if cfg.icom_dir is None:
         raise ConfigError("no iCOM folder configured, so there are no recorded deliveries to list",
                           fix="set [folders] icom in plancheck.toml to the listener's --dir")
-    table = collect(patient_id, plan, cfg)
+    table = collect_patient(patient_id, plan, cfg)
     for source in ("icom", reference):
         if source in table.source_errors:
             raise SourceError(f"{source} could not be read, so deliveries cannot be listed: {table.source_errors[source]}")

@@ -30,7 +30,7 @@ def demo(
 
     screen = console()
     screen.print(f"building the demo clinic in {out} ...", highlight=False)
-    clinic, config = build_clinic(out)
+    _clinic, config = build_clinic(out)
     clean, errors = PATIENTS[0], PATIENTS[1]
     outcomes = [check_patient(clean, config, ("initial", "weekly")), check_patient(errors, config, ("initial", "weekly"))]
     for outcome in outcomes:

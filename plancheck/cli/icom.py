@@ -6,7 +6,8 @@ import logging
 import signal
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import typer
 
@@ -59,7 +60,8 @@ def listen(
     from plancheck.icom_service.listener import Listener, ListenerOptions, setup_logging
 
     log_file = setup_logging(directory, machine, logging.DEBUG if verbose else logging.INFO)
-    options = ListenerOptions(machine=machine, host=ip, port=port, directory=directory, timeout_s=timeout_s, backoff_initial_s=backoff_s, backoff_max_s=backoff_max_s, gap_s=gap_s, keep_journal_days=keep_journal_days)
+    options = ListenerOptions(machine=machine, host=ip, port=port, directory=directory, timeout_s=timeout_s, backoff_initial_s=backoff_s, backoff_max_s=backoff_max_s,
+            gap_s=gap_s, keep_journal_days=keep_journal_days)
     try:
         listener = Listener(options)
     except (OSError, RuntimeError) as exc:

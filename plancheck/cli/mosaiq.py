@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
@@ -12,13 +13,14 @@ from rich.table import Table
 
 from plancheck.cli.common import ConfigOption, config_from, console, reports_errors
 from plancheck.errors import ConfigError
-from plancheck.sources.mosaiq.connect import open_mosaiq
-from plancheck.sources.mosaiq.doctor import Diagnosis, diagnose
+
+if TYPE_CHECKING:
+    from plancheck.sources.mosaiq.doctor import Diagnosis
 
 app = typer.Typer(help="MOSAIQ: check what plancheck can read from your server.", no_args_is_help=True)
 
 
-class Format(str, Enum):  # noqa: UP042 - as the other commands
+class Format(str, Enum):
     terminal = "terminal"
     json = "json"
 
@@ -57,7 +59,7 @@ def doctor(
     patient_id: str = typer.Argument(None, help="A patient ID (MOSAIQ IDA) to time the queries for."),
     config: Path = ConfigOption,
     mosaiq_url: str = typer.Option(None, "--mosaiq-url", help="Override [mosaiq] url, e.g. mssql+pymssql://user@host:1433/MOSAIQ."),
-    fmt: Format = typer.Option(Format.terminal, "--format", "-f", help="terminal or json."),  # noqa: B008 - typer's way
+    fmt: Format = typer.Option(Format.terminal, "--format", "-f", help="terminal or json."),
     show_all: bool = typer.Option(False, "--all", help="List present columns too, not only absent ones."),
 ) -> None:
     """Connect read-only and show what plancheck can read: server and version, every table and column
@@ -68,6 +70,9 @@ def doctor(
 
     Example: plancheck mosaiq doctor 015112 --config plancheck.toml
     """
+    from plancheck.sources.mosaiq.connect import open_mosaiq  # sqlalchemy: only for this command
+    from plancheck.sources.mosaiq.doctor import diagnose
+
     cfg = config_from(config, mosaiq_url)
     if not cfg.mosaiq_url:
         raise ConfigError("no MOSAIQ configured", fix="set [mosaiq] url in plancheck.toml or pass --mosaiq-url")

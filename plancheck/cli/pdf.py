@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from plancheck.config import load_config
 from plancheck.errors import PlancheckError
 
 if TYPE_CHECKING:
@@ -40,10 +39,11 @@ CONFIG = typer.Option(None, "--config", help="plancheck.toml whose pdf section n
 TEMPLATE_DIRS = typer.Option(None, "--templates", help="A folder of clinic templates (repeatable); later folders win.")
 
 
-def _templates(config: Optional[Path], extra: Optional[list[Path]]) -> TemplateSet:
+def _templates(config: Path | None, extra: list[Path] | None) -> TemplateSet:
+    from plancheck.cli.common import config_from
     from plancheck.sources.pdfplan.template import load_templates, template_dirs
 
-    dirs = list(template_dirs(load_config(config))) + list(extra or [])
+    dirs = list(template_dirs(config_from(config))) + list(extra or [])
     return load_templates(dirs)
 
 
@@ -55,11 +55,11 @@ def _fail(exc: PlancheckError) -> typer.Exit:
 @app.command()
 def inspect(
     file: Path = typer.Argument(..., help="The PDF to read.", exists=True, dir_okay=False),
-    template: Optional[str] = typer.Option(None, "--template", "-t", help="Read with this template instead of the one that fits."),
+    template: str | None = typer.Option(None, "--template", "-t", help="Read with this template instead of the one that fits."),
     fmt: Format = typer.Option(Format.text, "--format", "-f", help="text for people, json for tools."),
     show_text: bool = typer.Option(True, "--text/--no-text", help="Show the extracted text with line numbers."),
-    config: Optional[Path] = CONFIG,
-    templates_dir: Optional[list[Path]] = TEMPLATE_DIRS,
+    config: Path | None = CONFIG,
+    templates_dir: list[Path] | None = TEMPLATE_DIRS,
 ) -> None:
     """Show how a PDF is read: its text, the template that fits, each field found or missed.
 
@@ -93,7 +93,7 @@ def inspect(
 
 
 @app.command("templates")
-def list_templates(config: Optional[Path] = CONFIG, templates_dir: Optional[list[Path]] = TEMPLATE_DIRS) -> None:
+def list_templates(config: Path | None = CONFIG, templates_dir: list[Path] | None = TEMPLATE_DIRS) -> None:
     """List the PDF templates in use, with their kind, file and anchors.
 
     Shipped templates first, then the clinic folders; a clinic template replaces a shipped
@@ -172,7 +172,7 @@ def render(data: dict[str, Any], show_text: bool) -> str:
         out.append("\nresult: no template reads this report")
         return "\n".join(out)
     out.append("\nfields found:")
-    out.extend(f"  {f['param']:26} {str(f['value']):32} page {f['page']} line {f['line']}  ({f['name']})" for f in data["fields"])
+    out.extend(f"  {f['param']:26} {f['value']!s:32} page {f['page']} line {f['line']}  ({f['name']})" for f in data["fields"])
     out.append("fields missing:" if data["missing"] else "fields missing: none")
     for m in data["missing"]:
         out.append(f"  {m['name']:26} {'REQUIRED ' if m['required'] else ''}{m['reason']}")

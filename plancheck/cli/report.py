@@ -21,7 +21,17 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-RUN_ARG = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="A run saved by `plancheck check` (.json).")
+RUN_ARG = typer.Argument(..., exists=True, readable=True, help="A run saved by `plancheck check` (.json), or a patient's results folder (its newest run).")
+
+
+def _newest(path: Path) -> Path:
+    """``path`` itself, or in a folder the newest saved run (names begin with the run's time)."""
+    if not path.is_dir():
+        return path
+    runs = sorted(path.glob("*.json"))
+    if not runs:
+        _fail(PlancheckError("no saved run (.json) in this folder", where=str(path), fix="name a .json written by `plancheck check`"))
+    return runs[-1]
 
 
 @app.command()
@@ -29,11 +39,13 @@ def show(run_file: Path = RUN_ARG, verbose: bool = typer.Option(False, "--verbos
     """Print a saved run in the terminal.
 
     Example: plancheck report show results/PC-0042/20240501_140309_initial.json --verbose
+
+    (or: plancheck report show results/PC-0042/ for the newest run)
     """
     from plancheck.report import load_run, render_terminal
 
     try:
-        run = load_run(run_file)
+        run = load_run(_newest(run_file))
     except PlancheckError as exc:
         _fail(exc)
     render_terminal(run, verbose=verbose)
@@ -53,7 +65,7 @@ def write(
     from plancheck.report import load_run, render, write_all
 
     try:
-        run = load_run(run_file)
+        run = load_run(_newest(run_file))
         paths = list(write_all(run, out).values()) if fmt.lower() == "all" else [render(run, fmt, out)]
     except PlancheckError as exc:
         _fail(exc)

@@ -23,7 +23,8 @@ def list_(config: Path = ConfigOption) -> None:
     lib = rule_library(config_from(config))
     table = Table("rule set", "extends", "applies when", "checks", "manual", "from", show_lines=True)
     for rs in lib.validate():
-        table.add_row(rs.name, rs.extends or "", rs.match.text if rs.match else "(fallback)", str(len(rs.checks)), str(len(rs.manual)), ", ".join(Path(f).name for f in rs.files[: len(lib.raw[rs.name])]))
+        table.add_row(rs.name, rs.extends or "", rs.match.text if rs.match else "(fallback)", str(len(rs.checks)), str(len(rs.manual)),
+                ", ".join(Path(f).name for f in rs.files[: len(lib.raw[rs.name])]))
     out.print(table)
 
 

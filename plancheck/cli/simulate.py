@@ -7,12 +7,11 @@ import json
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress
 
 from plancheck.cli.check import Format, Kind, parse_today
-from plancheck.cli.common import ConfigOption, config_from, console, reports_errors
+from plancheck.cli.common import ConfigOption, config_from, config_path, console, reports_errors
+from plancheck.cli.lookup import collect_patient
 
 app = typer.Typer(
     help=(
@@ -41,7 +40,8 @@ def edit(
     """Write the patient's collected table to DIR as one CSV per source, with a README saying what to edit."""
     from plancheck.simulate.interactive import prepare
 
-    paths = prepare(patient_id, folder, plan=plan, kind=kind.value, config_path=config, rules=rules, today=parse_today(today) or dt.datetime.now().replace(microsecond=0))
+    paths = prepare(patient_id, folder, plan=plan, kind=kind.value, config_path=config_path(config), rules=rules,
+            today=parse_today(today) or dt.datetime.now().replace(microsecond=0))
     out.print(f"wrote {', '.join(p.name for p in paths)} to {folder}; edit them, then run: plancheck simulate run {folder}", highlight=False)
 
 
@@ -51,7 +51,7 @@ def run(folder: Path = typer.Argument(..., help="Folder written by `plancheck si
     """Run the checks on the edited table and show, check by check, what changed against the unedited run."""
     from plancheck.simulate.interactive import run_edited
 
-    before, after, changes = run_edited(folder)
+    _before, after, changes = run_edited(folder)
     if not changes:
         out.print("no check changed: the edits were not caught by any check (or changed nothing)")
     for c in changes:
@@ -71,7 +71,8 @@ def auto(
     config: Path = ConfigOption,
     faults: Path = typer.Option(None, "--faults", help="A fault catalogue YAML (default: the shipped one)."),
     only: str = typer.Option(None, "--only", help="Comma-separated fault ids to run."),
-    kinds: list[Kind] = typer.Option([Kind.initial, Kind.weekly], "--kind", "-k", help="Fault kinds to run (repeat the option). final needs a completed course, e.g. the demo's 030405."),
+    kinds: list[Kind] = typer.Option([Kind.initial, Kind.weekly], "--kind", "-k",
+            help="Fault kinds to run (repeat the option). final needs a completed course, e.g. the demo's 030405."),
     rules: str = typer.Option(None, "--rules", help="Rule set (default: chosen from the plan)."),
     fmt: Format = typer.Option(Format.terminal, "--format", "-f", help="terminal, or json (the matrix as data on stdout)."),
     html: Path = typer.Option(None, "--html", help="Write the matrix as HTML here (default: <output>/<patient>/detection_matrix.html)."),
@@ -83,16 +84,18 @@ def auto(
     Exit 1 when a fault escapes every check, an expected check stays silent while others
     catch the fault (unless --accept-silent), or the clean case raises a false alarm.
     """
+    from rich.console import Console
+    from rich.progress import Progress
+
     from plancheck.api import rule_library
     from plancheck.checks.engine import select_rule_set
-    from plancheck.collector import collect
     from plancheck.report.matrix import render_matrix_terminal, write_matrix_html
     from plancheck.simulate.auto import run_matrix
     from plancheck.simulate.catalogue import known_check_ids, load_catalogue
 
     cfg = config_from(config)
     when = parse_today(today) or dt.datetime.now().replace(microsecond=0)
-    table = collect(patient_id, plan, cfg)
+    table = collect_patient(patient_id, plan, cfg)
     library = rule_library(cfg)
     rule_set = select_rule_set(library, table, when, rules)
     catalogue = [f for f in load_catalogue(faults, known_check_ids(library)) if f.kind in {k.value for k in kinds}]

@@ -7,11 +7,11 @@ pyplot's global state, so a batch of pages neither leaks memory nor needs a disp
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable
+from typing import Any, cast
+from collections.abc import Iterable
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
@@ -40,15 +40,17 @@ def comparison_figure(c: Comparison) -> Figure:
 
 
 def save_png(fig: Figure, path: str | Path, dpi: int = 110) -> Path:
-    """Write one page as a PNG."""
+    """Write one page as a PNG (fast zlib level: the page is mostly flat colour, a few % larger, 0.1-0.2 s sooner)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi)
+    fig.savefig(path, dpi=dpi, pil_kwargs={"compress_level": 1})
     return path
 
 
 def write_pdf(pages: Iterable[Figure], path: str | Path, title: str = "plancheck delivery comparison") -> Path:
     """Write the pages into one PDF (one file per patient) with matplotlib's PdfPages."""
+    from matplotlib.backends.backend_pdf import PdfPages  # only the eSCAN PDF needs the PDF backend
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with PdfPages(path, metadata={"Title": title, "Creator": "plancheck"}) as pdf:
@@ -82,12 +84,12 @@ def _window(c: Comparison) -> tuple[slice, slice]:
             slice(max(cols.min() - pad_cols, 0), min(cols.max() + pad_cols + 1, len(x))))
 
 
-def _extent(c: Comparison, window: tuple[slice, slice]) -> list[float]:
+def _extent(c: Comparison, window: tuple[slice, slice]) -> tuple[float, float, float, float]:
     """imshow extent of the window: leaf direction across, jaw direction down (as pymedphys displays it)."""
     x, y = c.axes["mlc"][window[1]], c.axes["jaw"][window[0]]
     hx = (x[1] - x[0]) / 2 if len(x) > 1 else 0.5
     hy = (y[1] - y[0]) / 2 if len(y) > 1 else 0.5
-    return [x[0] - hx, x[-1] + hx, y[-1] + hy, y[0] - hy]
+    return (x[0] - hx, x[-1] + hx, y[-1] + hy, y[0] - hy)
 
 
 def _map(fig: Figure, ax: Axes, c: Comparison, values: np.ndarray, window: tuple[slice, slice], title: str, cmap: str, vmin: float, vmax: float, unit: str) -> None:
@@ -115,9 +117,9 @@ def _cmap_with_background(name: str):  # type: ignore[no-untyped-def]
 def _histogram(ax: Axes, c: Comparison) -> None:
     values = c.gamma[~np.isnan(c.gamma)]
     upper = max(2.0, c.max_gamma)
-    bins = np.linspace(0.0, upper, int(round(upper / 0.05)) + 1)
+    bins = [float(b) for b in np.linspace(0.0, upper, round(upper / 0.05) + 1)]
     _, edges, patches = ax.hist(np.clip(values, 0, upper), bins=bins, color="#4c72b0", edgecolor="white", linewidth=0.4)
-    for left, patch in zip(edges[:-1], patches):
+    for left, patch in zip(edges[:-1], cast("list[Any]", patches), strict=False):
         if left >= 1.0 - 1e-9:
             patch.set_facecolor("#c44e52")
     ax.axvline(1.0, color="black", linewidth=1.0, linestyle="--")

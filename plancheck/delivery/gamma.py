@@ -15,7 +15,8 @@ from __future__ import annotations
 import itertools
 import logging
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -115,7 +116,7 @@ def shell(distance: float, dimensions: int, spacing: float) -> np.ndarray:
     elevation = np.linspace(0, np.pi, rows)
     per_row = np.ceil(2 * np.pi * distance * np.sin(elevation) / spacing).astype(int) + 1
     parts = []
-    for phi, count in zip(elevation, per_row):
+    for phi, count in zip(elevation, per_row, strict=False):
         azimuth = np.linspace(0, 2 * np.pi, count + 1)[:-1]
         parts.append(np.stack([distance * np.sin(phi) * np.cos(azimuth), distance * np.sin(phi) * np.sin(azimuth), distance * np.cos(phi) * np.ones_like(azimuth)]))
     return np.concatenate(parts, axis=1)
@@ -130,10 +131,11 @@ class _Problem:
     coords: np.ndarray  # (dimensions, points) reference coordinates in mm
     ref_dose: np.ndarray  # reference dose at the points
     normalisation: float
-    grid: "_EvaluationGrid"
+    grid: _EvaluationGrid
 
     @classmethod
-    def build(cls, axes_reference: Any, dose_reference: Any, axes_evaluation: Any, dose_evaluation: Any, cutoff_percent: float, normalisation: float | None, random_subset: int | None, seed: int) -> "_Problem":
+    def build(cls, axes_reference: Any, dose_reference: Any, axes_evaluation: Any, dose_evaluation: Any, cutoff_percent: float, normalisation: float | None,
+            random_subset: int | None, seed: int) -> _Problem:
         axes_ref, ref = _checked(axes_reference, dose_reference, "reference")
         axes_eval, evaluation = _checked(axes_evaluation, dose_evaluation, "evaluation")
         if len(axes_ref) != len(axes_eval):
@@ -148,7 +150,7 @@ class _Problem:
         if random_subset is not None:
             points = np.sort(np.random.default_rng(seed).permutation(points)[: int(random_subset)])
         mesh_index = np.unravel_index(points, ref.shape)
-        coords = np.stack([axis[index] for axis, index in zip(axes_ref, mesh_index)]) if len(points) else np.zeros((len(axes_ref), 0))
+        coords = np.stack([axis[index] for axis, index in zip(axes_ref, mesh_index, strict=False)]) if len(points) else np.zeros((len(axes_ref), 0))
         return cls(ref.shape, points, coords, flat[points], norm, _EvaluationGrid(axes_eval, evaluation))
 
     def search(self, criteria: _Criteria, budget: int) -> np.ndarray:
@@ -186,7 +188,8 @@ def _checked(axes: Any, dose: Any, name: str) -> tuple[tuple[np.ndarray, ...], n
     dose = np.asarray(dose, dtype=float)
     lengths = tuple(len(a) for a in axes)
     if lengths != dose.shape:
-        raise AnalysisError(f"axes_{name} have lengths {lengths} but dose_{name} has shape {dose.shape}", fix="give one coordinate per dose value along each axis, in the dose's axis order")
+        raise AnalysisError(f"axes_{name} have lengths {lengths} but dose_{name} has shape "
+                            f"{dose.shape}", fix="give one coordinate per dose value along each axis, in the dose's axis order")
     if dose.size == 0:
         raise AnalysisError(f"dose_{name} is empty")
     return axes, dose
@@ -198,7 +201,7 @@ class _EvaluationGrid:
     def __init__(self, axes: tuple[np.ndarray, ...], dose: np.ndarray) -> None:
         for dim, axis in enumerate(axes):
             if len(axis) > 1 and axis[1] < axis[0]:  # decreasing axis (e.g. DICOM rows): flip it
-                axes = axes[:dim] + (axis[::-1],) + axes[dim + 1 :]
+                axes = (*axes[:dim], axis[::-1], *axes[dim + 1:])
                 dose = np.flip(dose, axis=dim)
         for axis in axes:
             if len(axis) > 1 and np.any(np.diff(axis) <= 0):
@@ -209,7 +212,7 @@ class _EvaluationGrid:
         self._padded: np.ndarray | None = None
         self._margin = 0
 
-    def finder(self, coords: np.ndarray, ref_dose: np.ndarray, budget: int) -> "_Finder":
+    def finder(self, coords: np.ndarray, ref_dose: np.ndarray, budget: int) -> _Finder:
         """The fastest search that fits: shifted slices when the points sit on this grid, else interpolation."""
         if self.uniform and coords.shape[1]:
             index = (coords - np.array([a[0] for a in self.axes])[:, None]) / self.spacing[:, None]
@@ -272,11 +275,11 @@ class _ShiftFinder(_Finder):
         """Multilinear value at (box point + shift) for every point of the box."""
         value = np.zeros(tuple(box))
         for corner in itertools.product((0, 1), repeat=len(box)):
-            weight = float(np.prod([f if c else 1.0 - f for c, f in zip(corner, frac)]))
+            weight = float(np.prod([f if c else 1.0 - f for c, f in zip(corner, frac, strict=False)]))
             if weight == 0.0:
                 continue
             start = lo + margin + whole + np.array(corner)
-            value += weight * padded[tuple(slice(s, s + b) for s, b in zip(start, box))]
+            value += weight * padded[tuple(slice(s, s + b) for s, b in zip(start, box, strict=False))]
         return value
 
     def _by_points(self, index: np.ndarray, active: np.ndarray, whole: np.ndarray, frac: np.ndarray) -> np.ndarray:
@@ -321,7 +324,7 @@ class _InterpFinder(_Finder):
 def interpolate(axes: Sequence[np.ndarray], dose: np.ndarray, points: np.ndarray, uniform: bool = True) -> np.ndarray:
     """Multilinear interpolation of ``dose`` at ``points`` (dimensions first); infinity outside the grid."""
     lower, weight, outside = [], [], np.zeros(points.shape[1:], dtype=bool)
-    for axis, coord in zip(axes, points):
+    for axis, coord in zip(axes, points, strict=False):
         n = len(axis)
         outside |= (coord < axis[0]) | (coord > axis[-1])
         if n == 1:
@@ -339,9 +342,9 @@ def interpolate(axes: Sequence[np.ndarray], dose: np.ndarray, points: np.ndarray
         weight.append(np.clip(w, 0.0, 1.0))
     value = np.zeros(points.shape[1:])
     for corner in itertools.product((0, 1), repeat=len(axes)):
-        index = tuple(np.minimum(i + c, len(a) - 1) for i, c, a in zip(lower, corner, axes))
+        index = tuple(np.minimum(i + c, len(a) - 1) for i, c, a in zip(lower, corner, axes, strict=False))
         w = np.ones(points.shape[1:])
-        for c, wd in zip(corner, weight):
+        for c, wd in zip(corner, weight, strict=False):
             w = w * (wd if c else 1.0 - wd)
         value += w * dose[index]
     return np.where(outside, np.inf, value)

@@ -107,7 +107,7 @@ def match_record(match: Match, records: list[TreatmentRecord], window: dt.timede
         match.reasons.append(f"several MOSAIQ records fit ({', '.join(r.item for r in near)}); none chosen")
 
 
-def treatment_records(table: "ParamTable") -> list[TreatmentRecord]:
+def treatment_records(table: ParamTable) -> list[TreatmentRecord]:
     """MOSAIQ's delivered-beam records in the collected table, for matching by machine and time."""
     out = []
     for item in table.items("delivery", "mosaiq"):
@@ -118,7 +118,7 @@ def treatment_records(table: "ParamTable") -> list[TreatmentRecord]:
     return out
 
 
-def match_in_table(table: "ParamTable", patient_id: str, reference: str, evaluation: str, since: dt.datetime | None = None) -> list[Match]:
+def match_in_table(table: ParamTable, patient_id: str, reference: str, evaluation: str, since: dt.datetime | None = None) -> list[Match]:
     """Every recording of ``evaluation`` (since ``since``) matched to the ``reference`` plan beams and MOSAIQ records."""
     refs = table.deliveries_of(reference)
     beams = [PlanBeam(b, str(table.value("beam_name", source=reference, beam=b, scope="beam") or b), d) for b, d in refs.items()]

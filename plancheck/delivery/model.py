@@ -60,13 +60,13 @@ class Delivery:
     def total_mu(self) -> float:
         return float(self.mu[-1]) if len(self.mu) else 0.0
 
-    def replace(self, **arrays: Any) -> "Delivery":
+    def replace(self, **arrays: Any) -> Delivery:
         """A copy with some arrays replaced (used by simulated faults)."""
         fields = {k: getattr(self, k) for k in ("mu", "gantry", "collimator", "mlc", "jaw")}
         fields.update(arrays)
         return Delivery(**fields)
 
-    def allclose(self, other: "Delivery", atol: float = 1e-6) -> bool:
+    def allclose(self, other: Delivery, atol: float = 1e-6) -> bool:
         return all(
             np.shape(getattr(self, k)) == np.shape(getattr(other, k))
             and np.allclose(getattr(self, k), getattr(other, k), atol=atol)
@@ -74,7 +74,7 @@ class Delivery:
         )
 
     @classmethod
-    def merge(cls, *deliveries: "Delivery") -> "Delivery":
+    def merge(cls, *deliveries: Delivery) -> Delivery:
         """Concatenate beams into one delivery, MU kept cumulative (as pymedphys' merge)."""
         if not deliveries:
             raise ValueError("nothing to merge")
@@ -99,7 +99,7 @@ class Delivery:
         bank_b_mm: Any,
         y1_mm: Any,
         y2_mm: Any,
-    ) -> "Delivery":
+    ) -> Delivery:
         """From planning-system conventions (IEC angles, leaf banks A and B in leaf order,
         signed Y1/Y2 jaws in mm, as DICOM and MOSAIQ hold them) to pymedphys' conventions."""
         a, b = np.atleast_2d(np.asarray(bank_a_mm, dtype=float)), np.atleast_2d(np.asarray(bank_b_mm, dtype=float))
@@ -122,7 +122,7 @@ class Delivery:
         return pymedphys.Delivery(self.mu, self.gantry, self.collimator, self.mlc, self.jaw)
 
     @classmethod
-    def from_pymedphys(cls, delivery: Any) -> "Delivery":
+    def from_pymedphys(cls, delivery: Any) -> Delivery:
         return cls(
             np.asarray(delivery.mu),
             np.asarray(delivery.gantry),

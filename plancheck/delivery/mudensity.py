@@ -21,6 +21,7 @@ from typing import Protocol
 import numpy as np
 
 from plancheck.errors import AnalysisError
+import itertools
 
 
 class ControlPoints(Protocol):
@@ -99,13 +100,15 @@ def mudensity(mu: np.ndarray, mlc: np.ndarray, jaw: np.ndarray, spec: GridSpec |
     out_shape = (len(axes["jaw"]), len(axes["mlc"]))
     if len(mu) and np.max(np.abs(mlc)) > spec.max_leaf_gap_mm / 2:
         first = int(np.where(np.abs(mlc) > spec.max_leaf_gap_mm / 2)[0][0])
-        raise AnalysisError(f"control point {first}: a leaf travels beyond half the maximum leaf gap ({spec.max_leaf_gap_mm / 2} mm)", fix="check the MLC units (mm at isocentre) and the leaf model")
+        raise AnalysisError(f"control point {first}: a leaf travels beyond half the maximum leaf gap ({spec.max_leaf_gap_mm / 2} mm)",
+                fix="check the MLC units (mm at isocentre) and the leaf model")
     keep = relevant_control_points(mu)
     mu, mlc, jaw = mu[keep], mlc[keep], jaw[keep]
     if len(mu) < 2:
         return np.zeros(out_shape)
     if mlc.shape[1] != len(spec.leaf_pair_widths_mm):
-        raise AnalysisError(f"{mlc.shape[1]} leaf pairs in the delivery but {len(spec.leaf_pair_widths_mm)} leaf pair widths in the grid", fix="pass the machine's leaf_pair_widths_mm")
+        raise AnalysisError(f"{mlc.shape[1]} leaf pairs in the delivery but {len(spec.leaf_pair_widths_mm)} "
+                            f"leaf pair widths in the grid", fix="pass the machine's leaf_pair_widths_mm")
     if np.max(np.abs(jaw)) > np.sum(spec.leaf_pair_widths_mm) / 2:
         raise AnalysisError(f"a jaw travels beyond the leaf bank ({np.max(np.abs(jaw))} mm)", fix="check the jaw units (mm at isocentre)")
     geometry = _Geometry(spec, axes)
@@ -145,7 +148,7 @@ class _Geometry:
         self.first_row = np.searchsorted(self.leaf_of_row, leaves, side="left")
         self.last_row = np.searchsorted(self.leaf_of_row, leaves, side="right") - 1
 
-    def accumulate(self, iv: "_Intervals") -> np.ndarray:
+    def accumulate(self, iv: _Intervals) -> np.ndarray:
         """Sum every interval's open fraction times its MU into the map."""
         nx, ny, n_leaves = len(self.x), len(self.y), len(self.first_row)
         maps = []
@@ -253,7 +256,7 @@ def _chunks(counts: np.ndarray) -> list[slice]:
     cuts = np.searchsorted(ends, np.arange(_PIXELS_PER_CHUNK, ends[-1], _PIXELS_PER_CHUNK), side="left")
     bounds = np.unique(np.concatenate([[0], cuts + 1, [len(counts)]]))
     bounds = bounds[bounds <= len(counts)]
-    return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+    return [slice(a, b) for a, b in itertools.pairwise(bounds) if b > a]
 
 
 def _clip_sum(a: np.ndarray, b: np.ndarray, n: np.ndarray) -> np.ndarray:

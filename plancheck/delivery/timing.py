@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -122,7 +122,8 @@ def timing_rows(deliveries: Mapping[str, Delivery], machine_for: Callable[[str],
         machine = machine_for(label)
         timing = beam_timing(delivery, machine)
         kind = "continuous" if is_continuous(machine) else "stepped"
-        where = f"model of {basis or 'the'} control points on {machine.name or 'default machine'} ({kind} dose rate to {machine.max_dose_rate_mu_min:g} MU/min, gantry to {machine.max_gantry_speed_dps:g} deg/s)"
+        where = (f"model of {basis or 'the'} control points on {machine.name or 'default machine'} ({kind} dose "
+                 f"rate to {machine.max_dose_rate_mu_min:g} MU/min, gantry to {machine.max_gantry_speed_dps:g} deg/s)")
         rows.append(Param("beam", label, "beam_on_time_s", round(timing.beam_on_time_s, 2), "s", "model", where))
         rows.append(Param("beam", label, "max_gantry_speed_dps", round(timing.max_gantry_speed_dps, 3), "deg/s", "model", where))
     return rows
@@ -138,8 +139,13 @@ def model_rows(table: ParamTable, config: Config) -> list[Param]:
     rows = []
     for beam, (source, delivery) in chosen.items():
         name = next((str(r.value) for r in table.select(beam=beam, param="machine") if r.value), "")
-        rows += timing_rows({beam: delivery}, lambda _label, n=name: config.machine(n), basis=source)
+        rows += timing_rows({beam: delivery}, _machine_of(config, name), basis=source)
     return rows
+
+
+def _machine_of(config: Config, name: str) -> Callable[[str], Machine]:
+    """The machine for every beam of a plan treated on ``name``."""
+    return lambda _label: config.machine(name)
 
 
 def add_model_rows(table: ParamTable, config: Config) -> None:

@@ -14,7 +14,8 @@ import lzma
 import math
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -103,7 +104,7 @@ def idle_message(timestamp: dt.datetime, counter: int, machine: str, gantry: flo
 
 
 def delivery_messages(
-    delivery: "Delivery",
+    delivery: Delivery,
     *,
     patient_id: str,
     patient_name: str,
@@ -114,7 +115,7 @@ def delivery_messages(
     rate_hz: float = DEFAULT_RATE_HZ,
     first_counter: int = 0,
     decimals: int = 7,
-    times_s: Sequence[float] | None = None,
+    times_s: Sequence[float] | np.ndarray | None = None,
 ) -> Iterator[bytes]:
     """Messages of one beam, one per control point, at ``times_s`` (default: 1/rate_hz apart)."""
     if len(delivery) == 0:
@@ -132,13 +133,13 @@ def delivery_messages(
     if times_s is None:
         times_s = [i / rate_hz for i in range(len(delivery))]
     for i in range(len(delivery)):
-        items = beam + [(F.BY_NAME["mu"], number(float(delivery.mu[i]), decimals))]
+        items = [*beam, (F.BY_NAME["mu"], number(float(delivery.mu[i]), decimals))]
         items += state_items(float(delivery.gantry[i]), float(delivery.collimator[i]), delivery.mlc[i], delivery.jaw[i], decimals)
         yield encode_message(start + dt.timedelta(seconds=float(times_s[i])), first_counter + i, items)
 
 
 def write_icom_stream(
-    delivery: "Delivery",
+    delivery: Delivery,
     *,
     patient_id: str,
     patient_name: str,

@@ -28,7 +28,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -39,6 +39,7 @@ from plancheck.sources.icom.deliveries import boundary
 from plancheck.sources.icom.reader import load_stream, message_starts, parse_message
 from plancheck.icom_service.splitter import peek
 from plancheck.fabricate.icom import DEFAULT_RATE_HZ, delivery_messages, idle_message
+import contextlib
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,7 @@ def pace(delivery: Delivery, interval_s: float = MESSAGE_INTERVAL_S, speeds: Lin
 
     def at(values: np.ndarray) -> np.ndarray:
         flat = values.reshape(len(values), -1)
-        return np.stack([np.interp(times, cp_times, flat[:, k]) for k in range(flat.shape[1])], axis=1).reshape((len(times),) + values.shape[1:])
+        return np.stack([np.interp(times, cp_times, flat[:, k]) for k in range(flat.shape[1])], axis=1).reshape((len(times), *values.shape[1:]))
 
     wrapped = (at(gantry) + 180.0) % 360.0 - 180.0
     return Delivery(at(d.mu), wrapped, at(d.collimator), at(d.mlc), at(d.jaw)), times
@@ -167,12 +168,12 @@ def programme_from_beams(
 
 def programme_from_icom(path: str | Path, first_delivery: int = 0) -> list[SimMessage]:
     """The messages of an iCOM file as recorded, each marked idle or with its delivery's index."""
-    data, where, _ = load_stream(path)
+    data, _where, _ = load_stream(path)
     starts = message_starts(data)
     out: list[SimMessage] = []
     prev = None
     index = first_delivery - 1
-    for begin, end in zip(starts, starts[1:] + [len(data)]):
+    for begin, end in zip(starts, [*starts[1:], len(data)], strict=False):
         message = data[begin:end]
         key = peek(message)
         if key.patient_id is None:
@@ -217,6 +218,8 @@ def _idle_after(recorded: list[SimMessage], count: int = 4) -> list[SimMessage]:
     out = []
     for i in range(1, count + 1):
         when = record.timestamp + dt.timedelta(seconds=i * MESSAGE_INTERVAL_S)
+        if record.mlc is None or record.jaw is None:
+            raise ValueError("the recorded stream's last message has no collimation to hold while idle")
         out.append(SimMessage(idle_message(when, record.counter + i, record.machine or "LINAC", record.gantry or 0.0, record.collimator or 0.0, record.mlc, record.jaw), "idle"))
     return out
 
@@ -283,7 +286,7 @@ class Simulator:
         self._thread = threading.Thread(target=self._run, name="icom-simulator", daemon=True)
 
     # ---- control ------------------------------------------------------------------
-    def start(self) -> "Simulator":
+    def start(self) -> Simulator:
         self._thread.start()
         log.info("iCOM simulator on %s:%d, %d messages at %g per second", self.address, self.port, len(self.programme), self.rate_hz)
         return self
@@ -317,7 +320,7 @@ class Simulator:
         while not self._stop.is_set():
             try:
                 conn, peer = self._server.accept()
-            except (socket.timeout, TimeoutError):
+            except TimeoutError:
                 continue
             except OSError:
                 return
@@ -441,10 +444,8 @@ class Simulator:
                 time.sleep(0.005)
             conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         else:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         record.ended_by = f"server_drop_{mode}"
 
     def _close_server_side(self, conn: socket.socket, record: ConnectionRecord) -> None:
@@ -456,10 +457,8 @@ class Simulator:
         record.ended_by = record.ended_by or "server_stop"
 
     def _finish(self, conn: socket.socket, record: ConnectionRecord) -> None:
-        try:
+        with contextlib.suppress(OSError):
             conn.close()
-        except OSError:
-            pass
         record.closed_at = time.time()
         record.ended_by = record.ended_by or "unknown"
         log.info("client %s: link ended by %s after %d messages", record.peer, record.ended_by, record.messages_sent)

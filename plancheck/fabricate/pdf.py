@@ -14,7 +14,7 @@ units, so a test can compare what a reader got with what was written.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Collection, Iterable
+from collections.abc import Collection, Iterable
 
 from plancheck.fabricate.pdf_layouts import LAYOUTS
 from plancheck.fabricate.pdf_printing import Overrides, PlanData, Printer, ReportPDF, WrittenReport, plan_data

@@ -9,7 +9,8 @@ laid-out :class:`ReportPDF`. Section names for ``omit``: monaco ``beams``,
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from plancheck.fabricate.pdf_printing import PRINTED_AT, RADCALC_DIFFS, Column, PlanData, Printer, ReportPDF, latin1
 
@@ -132,12 +133,12 @@ def monaco(plan: PlanData, p: Printer, omit: frozenset[str]) -> ReportPDF:
                ("Grid Spacing:", p.num("calc_grid_mm", v.get("calc_grid_mm"), 2, factor=10) + " cm"), ("Uncertainty:", "1.00 % per calculation")])
     beams = plan.beams
     if "beams" not in omit:
-        pdf.table("Beam Summary", [Column("Beam ID", 22), Column("Description", 40), Column("Machine", 22), Column("Energy", 20),
+        pdf.wrapped_table("Beam Summary", [Column("Beam ID", 22), Column("Description", 40), Column("Machine", 22), Column("Energy", 20),
                                    Column("Delivery", 28), Column("MU", 20), Column("Dose Rate", 24)],
                   [[k, p.text("beam_name", b.get("beam_name"), k), p.text("machine", b.get("machine"), k), _energy(p, "monaco", k, b),
                     _technique(p, "monaco", k, b), p.num("mu", b.get("mu"), 2, beam=k), "600 MU/min"] for k, b in beams.items()])
     if "geometry" not in omit:
-        pdf.table("Beam Geometry", [Column("Beam ID", 17), Column("Gantry Start", 20), Column("Gantry Stop", 20), Column("Arc", 12),
+        pdf.wrapped_table("Beam Geometry", [Column("Beam ID", 17), Column("Gantry Start", 20), Column("Gantry Stop", 20), Column("Arc", 12),
                                     Column("Collimator", 18), Column("Couch", 13), Column("SSD [cm]", 17), Column("Iso X [cm]", 20),
                                     Column("Iso Y [cm]", 20), Column("Iso Z [cm]", 20)],
                   [[k, p.num("gantry_start", b.get("gantry_start"), 1, beam=k), p.num("gantry_stop", b.get("gantry_stop"), 1, beam=k),
@@ -199,7 +200,7 @@ def eclipse(plan: PlanData, p: Printer, omit: frozenset[str]) -> ReportPDF:
         columns = [Column("Field ID", 20), Column("Field Name", 34), Column("Machine", 22), Column("Energy", 18), Column("Technique", 28),
                    Column("MU", 18, "R"), Column("Gantry Rtn [deg]", 30, "R"), Column("Coll Rtn [deg]", 24, "R"),
                    Column("Couch Rtn [deg]", 26, "R"), Column("SSD [cm]", 17, "R"), Column("Isocenter [cm]", 30, "R")]
-        pdf.table("Field Parameters", columns, [
+        pdf.wrapped_table("Field Parameters", columns, [
             [k, p.text("beam_name", b.get("beam_name"), k), p.text("machine", b.get("machine"), k), _energy(p, "eclipse", k, b),
              _technique(p, "eclipse", k, b), p.num("mu", b.get("mu"), 1, beam=k), _eclipse_gantry(p, k, b),
              p.num("collimator", b.get("collimator"), 1, beam=k), p.num("couch", b.get("couch"), 1, beam=k),
@@ -238,12 +239,12 @@ def raystation(plan: PlanData, p: Printer, omit: frozenset[str]) -> ReportPDF:
     pdf.pairs([("Dose algorithm:", f"{algo} v{version}"), ("Dose grid:", f"{grid} x {grid} x {grid} cm")], label_w=30)
     beams = plan.beams
     if "beams" not in omit:
-        pdf.table("Beams", [Column("Name", 22, "C"), Column("Description", 50, "C"), Column("Machine", 26, "C"),
+        pdf.wrapped_table("Beams", [Column("Name", 22, "C"), Column("Description", 50, "C"), Column("Machine", 26, "C"),
                             Column("Technique", 28, "C"), Column("Energy [MV]", 26, "C"), Column("MU", 24, "C")],
                   [[k, p.text("beam_name", b.get("beam_name"), k), p.text("machine", b.get("machine"), k), _technique(p, "raystation", k, b),
                     _energy(p, "raystation", k, b), p.num("mu", b.get("mu"), 2, beam=k)] for k, b in beams.items()])
     if "geometry" not in omit:
-        pdf.table("Beam geometry", [Column("Name", 18, "C"), Column("Gantry start", 21, "C"), Column("Gantry stop", 21, "C"),
+        pdf.wrapped_table("Beam geometry", [Column("Name", 18, "C"), Column("Gantry start", 21, "C"), Column("Gantry stop", 21, "C"),
                                     Column("Rotation", 17, "C"), Column("Collimator", 19, "C"), Column("Couch", 14, "C"),
                                     Column("SSD [cm]", 20, "C"), Column("Isocenter [cm]", 46, "C")],
                   [[k, p.num("gantry_start", b.get("gantry_start"), 1, beam=k), p.num("gantry_stop", b.get("gantry_stop"), 1, beam=k),
@@ -282,7 +283,7 @@ def radcalc(plan: PlanData, p: Printer, omit: frozenset[str]) -> ReportPDF:
     beams = plan.beams
     total_mu = sum(float(b.get("tps_mu", b.get("mu") or 0.0)) for b in beams.values())
     if "beams" not in omit:
-        pdf.table("Beam Verification", [Column("Beam", 24), Column("Energy", 16), Column("TPS MU", 20, "R"), Column("RadCalc MU", 22, "R"),
+        pdf.wrapped_table("Beam Verification", [Column("Beam", 24), Column("Energy", 16), Column("TPS MU", 20, "R"), Column("RadCalc MU", 22, "R"),
                                          Column("TPS Dose", 22, "R"), Column("RadCalc Dose", 24, "R"), Column("% Diff", 16, "R"),
                                          Column("Tol %", 14, "R"), Column("Result", 18, "R")],
                   [_radcalc_row(p, i, k, b, v, total_mu) for i, (k, b) in enumerate(beams.items())])

@@ -7,7 +7,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, cast
+from collections.abc import Callable, Iterable, Mapping
 
 from fpdf import FPDF
 
@@ -63,9 +64,9 @@ def plan_data(plan: Iterable[Param] | PlanData, vendor: str, overrides: Override
     for key, value in DEFAULTS[vendor].items():
         values.setdefault(key, value)
     renames: dict[str, str] = {}
-    for key, value in (overrides or {}).items():
-        if isinstance(key, tuple):
-            label, param = key
+    for target, value in (overrides or {}).items():
+        if isinstance(target, tuple):
+            label, param = target
             if label not in beams:
                 raise KeyError(f"override for beam {label!r}, which the plan does not have ({', '.join(beams)})")
             if param == "label":
@@ -73,7 +74,7 @@ def plan_data(plan: Iterable[Param] | PlanData, vendor: str, overrides: Override
             else:
                 beams[label][param] = value
         else:
-            values[key] = value
+            values[target] = value
     beams = {renames.get(label, label): beam for label, beam in beams.items()}
     if values.get("plan_approved"):
         for key, value in APPROVAL_DEFAULTS.items():
@@ -131,13 +132,13 @@ class Column:
 class ReportPDF(FPDF):
     """An A4 report whose page header and footer come from the vendor layout."""
 
-    def __init__(self, orientation: str, header: Callable[["ReportPDF"], None], footer: Callable[["ReportPDF"], None],
+    def __init__(self, orientation: str, header: Callable[[ReportPDF], None], footer: Callable[[ReportPDF], None],
                  bottom_margin: float = 18.0) -> None:
         super().__init__(orientation=orientation, unit="mm", format="A4")
         self._header, self._footer = header, footer
         self.set_margins(15, 15, 15)
         self.set_auto_page_break(True, margin=bottom_margin)
-        self.set_creation_date(PRINTED_AT.replace(tzinfo=dt.timezone.utc))
+        self.set_creation_date(PRINTED_AT.replace(tzinfo=dt.UTC))
         self.set_creator("plancheck test report writer")
 
     def header(self) -> None:
@@ -170,14 +171,14 @@ class ReportPDF(FPDF):
         for text in texts:
             self.cell(0, line_h, latin1(text), new_x="LMARGIN", new_y="NEXT")
 
-    def table(self, title: str, columns: list[Column], rows: list[list[str]], *, size: float = 8.0,
+    def wrapped_table(self, title: str, columns: list[Column], rows: list[list[str]], *, size: float = 8.0,
               line_h: float = 4.0, pad: float = 2.0, continued: str = " (continued)") -> None:
         """A table whose cells wrap, kept row by row on a page; a new page repeats the title and header."""
         self.section(title)
         self._table_header(columns, size, line_h)
         for row in rows:
             self.set_font("Helvetica", "", size)
-            wrapped = [self.multi_cell(c.width, line_h, latin1(t), dry_run=True, output="LINES") for c, t in zip(columns, row)]
+            wrapped = [cast("list[str]", self.multi_cell(c.width, line_h, latin1(t), dry_run=True, output="LINES")) for c, t in zip(columns, row, strict=False)]
             height = max(len(w) for w in wrapped) * line_h + pad
             if self.get_y() + height > self.page_break_trigger:
                 self.add_page()
@@ -185,7 +186,7 @@ class ReportPDF(FPDF):
                 self._table_header(columns, size, line_h)
                 self.set_font("Helvetica", "", size)
             top, x = self.get_y(), self.l_margin
-            for column, text_lines in zip(columns, wrapped):
+            for column, text_lines in zip(columns, wrapped, strict=False):
                 for i, text in enumerate(text_lines):
                     self.set_xy(x, top + i * line_h)
                     self.cell(column.width, line_h, text, align=column.align)

@@ -14,7 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 from plancheck.icom_service.listener import Listener, ListenerOptions
 from plancheck.fabricate.linac import ConnectionRecord, Simulator, programme_from_files
@@ -49,7 +49,8 @@ def record_through_listener(
     deliveries = len({m.delivery for m in programme if m.delivery is not None})
     machine_name = machine or "SIMULATED"
     simulator = Simulator(programme, rate_hz=rate_hz).start()
-    listener = Listener(ListenerOptions(machine=machine_name, host="127.0.0.1", port=simulator.port, directory=out_dir, backoff_initial_s=0.05, backoff_max_s=0.5, drain_timeout_s=2.0))
+    listener = Listener(ListenerOptions(machine=machine_name, host="127.0.0.1", port=simulator.port, directory=out_dir, backoff_initial_s=0.05, backoff_max_s=0.5,
+            drain_timeout_s=2.0))
     thread = threading.Thread(target=listener.run, name="icom-listener", daemon=True)
     thread.start()
     try:

@@ -16,7 +16,7 @@ and mm and to 0.1 mm for leaves); the reader takes any number of decimals.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator, Mapping
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 
@@ -71,10 +71,7 @@ def beam_lines(delivery: Delivery, layout: L.Layout, label: str = "") -> Iterato
     static = is_step_and_shoot(delivery)
     picks = np.arange(0, len(delivery), 2) if static else np.arange(len(delivery))
     micro = np.round(np.asarray(delivery.mu) * _SCALE).astype(np.int64)
-    if static:
-        segment = micro[picks + 1] - micro[picks]
-    else:
-        segment = np.diff(np.concatenate([[0], micro]))
+    segment = micro[picks + 1] - micro[picks] if static else np.diff(np.concatenate([[0], micro]))
     for k, cp in enumerate(picks):
         yield from _block(delivery, int(cp), int(segment[k]), static, layout)
 

@@ -18,7 +18,8 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
+from collections.abc import Iterator
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ class Journal:
     def _open_segment(self) -> None:
         self.close()
         path = self.folder / f"{self._connection:06d}-{self._offset:012d}.raw"
-        self._file = open(path, "ab")
+        self._file = open(path, "ab")  # noqa: SIM115 - the open segment outlives this call; close() ends it
         self._file_start = self._offset
         fsync_dir(self.folder)
 
@@ -117,10 +118,13 @@ class Journal:
             raise RuntimeError("no connection open in the journal")
         if self._file is None or self._offset - self._file_start >= self.segment_bytes:
             self._open_segment()
+        handle = self._file
+        if handle is None:
+            raise RuntimeError("the journal segment could not be opened")
         where = Position(self._connection, self._offset)
-        self._file.write(data)
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
         self._offset += len(data)
         return where
 

@@ -38,6 +38,7 @@ from plancheck.icom_service.journal import Journal
 from plancheck.paths import safe_name
 from plancheck.icom_service.quarantine import Quarantine
 from plancheck.icom_service.splitter import Framer, Splitter
+import contextlib
 
 log = logging.getLogger(__name__)
 
@@ -196,10 +197,8 @@ class Listener:
             self._close_gracefully(sock)
         else:
             self._set_state("link lost", "closed by the linac" if ending == "closed" else ending)
-            try:
+            with contextlib.suppress(OSError):
                 sock.close()
-            except OSError:
-                pass
         self._end_stream()
 
     def _receive(self, sock: socket.socket) -> str:
@@ -277,10 +276,8 @@ class Listener:
         if not peer_closed:
             log.warning("the linac did not close its side within %g s; closing after a last drain", self.options.drain_timeout_s)
             self._drain_nonblocking(sock)
-        try:
+        with contextlib.suppress(OSError):  # already shut by the peer
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass  # already shut by the peer
         sock.close()
         self._set_state("closed", "FIN exchanged" if peer_closed else "FIN sent")
 

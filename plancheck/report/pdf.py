@@ -139,7 +139,8 @@ def _overview(pdf: ChartCheckPDF, view: ReportView) -> None:
         _fact(pdf, "Source error", f"{source}: {message}", colour=COLOURS[Status.FAIL][0])
     lacking = missing_glyphs(pdf, run.patient_id + view.patient_name)
     if lacking:
-        note = f"the patient ID or name holds characters this PDF's font cannot draw ({' '.join(f'U+{ord(c):04X}' for c in lacking)}): confirm the patient against MOSAIQ or the HTML report"
+        codes = " ".join(f"U+{ord(c):04X}" for c in lacking)
+        note = f"the patient ID or name holds characters this PDF's font cannot draw ({codes}): confirm the patient against MOSAIQ or the HTML report"
         logger.warning("chart-check PDF of %s: %s", run.patient_id, note)
         _fact(pdf, "Warning", note, colour=COLOURS[Status.FAIL][0])
     pdf.ln(2)
@@ -324,7 +325,7 @@ def _figures(pdf: ChartCheckPDF, result: CheckResult, figure_dirs: tuple[Path, .
         _line(pdf, f"{result.id}{f' (beam {result.beam})' if result.beam else ''}: {found.name}", size=8, colour=MUTED)
         try:
             pdf.image(found, w=pdf.epw / 2)
-        except Exception as exc:  # noqa: BLE001 - a bad image is noted in the report, never fatal
+        except Exception as exc:
             _line(pdf, f"figure {name} could not be embedded ({exc.__class__.__name__})", size=8, colour=MUTED)
         pdf.ln(2)
 

@@ -288,7 +288,7 @@ def _pivot(rows: list[Param], marks: dict[tuple[str, str], CheckResult], beam_or
     for r in rows:
         cells.setdefault((r.scope, r.beam, r.param), {}).setdefault(r.source, []).append(fmt_value(r.value))
     beam_rank = {b: i for i, b in enumerate(beam_order)}
-    scope_rank = {s: i for i, s in enumerate(PLAN_SCOPES + ("beam",))}
+    scope_rank = {s: i for i, s in enumerate((*PLAN_SCOPES, "beam"))}
 
     def order(key: tuple[str, str, str]) -> tuple[int, int, int, str]:
         scope, beam, param = key

@@ -15,7 +15,8 @@ import datetime as dt
 import operator
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
+from collections.abc import Callable
 
 
 class ExprError(ValueError):
@@ -203,7 +204,7 @@ def _eval(node: ast.AST, scope: Scope) -> Any:
             return _BINOPS[type(binary)](_eval(left, scope), _eval(right, scope))
         case ast.Compare(left=left, ops=ops, comparators=comparators):
             current = _eval(left, scope)
-            for cmp, comp in zip(ops, comparators):
+            for cmp, comp in zip(ops, comparators, strict=False):
                 other = _eval(comp, scope)
                 if not _compare(cmp, current, other):
                     return False
@@ -225,9 +226,8 @@ def _eval(node: ast.AST, scope: Scope) -> Any:
 
 
 def _compare(op: ast.cmpop, a: Any, b: Any) -> bool:
-    if isinstance(a, (dt.date, dt.datetime)) or isinstance(b, (dt.date, dt.datetime)):
-        if a is not None and b is not None and not isinstance(op, (ast.In, ast.NotIn)):
-            a, b = _to_date(a), _to_date(b)
+    if (isinstance(a, (dt.date, dt.datetime)) or isinstance(b, (dt.date, dt.datetime))) and a is not None and b is not None and not isinstance(op, (ast.In, ast.NotIn)):
+        a, b = _to_date(a), _to_date(b)
     if isinstance(a, str) and isinstance(b, str) and isinstance(op, (ast.Eq, ast.NotEq)):
         a, b = a.strip().upper(), b.strip().upper()
     try:

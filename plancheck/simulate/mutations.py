@@ -9,7 +9,8 @@ aimed at a source the case lacks is reported as skipped, never as caught.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 

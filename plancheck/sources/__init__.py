@@ -32,7 +32,7 @@ class Request:
 
     patient_id: str
     plan: str | None
-    config: "Config"
+    config: Config
 
 
 @dataclass
@@ -40,7 +40,7 @@ class Reading:
     """What one source read: rows, control points per beam, and warnings it met."""
 
     rows: list[Param] = field(default_factory=list)
-    deliveries: dict[str, "Delivery"] = field(default_factory=dict)
+    deliveries: dict[str, Delivery] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     # every recorded delivery with its time and machine (iCOM), for matching to plan beams
     recordings: list[Any] = field(default_factory=list)

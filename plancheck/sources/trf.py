@@ -133,7 +133,8 @@ def read_trf(path: str | Path) -> TrfLog:
     try:
         header, table = pymedphys.trf.read(path)
     except (ValueError, KeyError, IndexError) as exc:
-        raise SourceError(f"pymedphys cannot decode the TRF table ({exc.__class__.__name__}: {str(exc)[:120]})", where=str(path), fix="an item code or state this decoder does not know; report it with the file") from None
+        raise SourceError(f"pymedphys cannot decode the TRF table ({exc.__class__.__name__}: {str(exc)[:120]})", where=str(path),
+                fix="an item code or state this decoder does not know; report it with the file") from None
     fields = ("machine", "date", "timezone", "field_label", "field_name", "mu", "version")
     return TrfLog(path, {k: header[k].iloc[0] for k in fields}, table)
 

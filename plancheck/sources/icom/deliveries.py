@@ -12,7 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Protocol
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -92,8 +93,8 @@ def delivery_from_records(records: Sequence[IcomRecord], where: str = "iCOM stre
         mu[keep],
         np.array([r.gantry for r in beam])[keep],
         np.array([r.collimator for r in beam])[keep],
-        np.stack([r.mlc for r in beam])[keep],
-        np.stack([r.jaw for r in beam])[keep],
+        np.stack([r.mlc for r in beam if r.mlc is not None])[keep],  # every one has collimation (checked above)
+        np.stack([r.jaw for r in beam if r.jaw is not None])[keep],
     )
 
 

@@ -17,7 +17,8 @@ import lzma
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -106,7 +107,8 @@ def _decompress(raw: bytes, where: str, strict: bool) -> tuple[bytes, str, list[
     try:
         data = decoder.decompress(raw, max_length=MAX_STREAM_BYTES + 1)
     except (lzma.LZMAError, EOFError) as exc:
-        raise SourceError(f"corrupt xz archive ({exc})", where=f"{where} byte 0..{len(raw)}", fix="restore it from the listener's raw journal with `plancheck icom archive`") from None
+        raise SourceError(f"corrupt xz archive ({exc})", where=f"{where} byte 0..{len(raw)}",
+                fix="restore it from the listener's raw journal with `plancheck icom archive`") from None
     if len(data) > MAX_STREAM_BYTES:
         raise SourceError(f"xz archive decompresses to more than {MAX_STREAM_BYTES} bytes; the listener never writes one that large",
                           where=f"{where} byte 0", fix="is this an iCOM archive?")
@@ -141,8 +143,8 @@ def read_icom(source: bytes | bytearray | str | Path, *, strict: bool = True) ->
         return reading
     if starts[0] > 0:
         _skip(reading, 0, f"{starts[0]} bytes before the first message skipped")
-    ends = starts[1:] + [len(data)]
-    for start, end in zip(starts, ends):
+    ends = [*starts[1:], len(data)]
+    for start, end in zip(starts, ends, strict=False):
         try:
             record, trailing = parse_message(data, start, end)
         except BrokenMessage as exc:

@@ -32,6 +32,7 @@ from plancheck.sources.icom.deliveries import GAP_S, DeliveredBeam, delivered_be
 from plancheck.sources.icom.reader import read_icom
 from plancheck.units import angle_iec, energy, modality
 from plancheck.table import Param, iso
+import itertools
 
 SOURCE = "icom"
 log = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ def _beams_in(path: Path, key: str, patient_id: str, gap_s: float, warnings: lis
 
 def _rises(run: list[Any]) -> bool:
     mus = [r.mu for r in run if r.mu is not None]
-    return any(b > a for a, b in zip(mus, mus[1:]))
+    return any(b > a for a, b in itertools.pairwise(mus))
 
 
 def read(request: Request) -> Reading | None:

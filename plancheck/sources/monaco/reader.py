@@ -98,7 +98,7 @@ def _labels(tel: TelFile, folder: Path, warnings: list[str]) -> dict[str, str]:
     for dcm in sorted(folder.glob("*.dcm")) + sorted(folder.glob("*.DCM")):
         names = _rtplan_beams(dcm)
         if names and [cps for _, cps in names] == [b.control_points for b in tel.beams]:
-            return {b.label: n for b, (n, _) in zip(tel.beams, names)}
+            return {b.label: n for b, (n, _) in zip(tel.beams, names, strict=False)}
     warnings.append(f"{tel.path}: beams are not named in the tel.1 and no matching RT Plan is in {folder}; labelled 1..{len(tel.beams)} in file order")
     return own
 

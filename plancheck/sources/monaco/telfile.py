@@ -30,6 +30,7 @@ from plancheck.delivery.model import Delivery
 from plancheck.errors import SourceError
 from plancheck.sources.monaco import layout as L
 from plancheck.units import bipolar
+import itertools
 
 _MLC_ROW = re.compile(r"^ *-?\d+\.\d+(?:, *-?\d+\.\d+){9}\s*$")
 _FLAG_ROW = re.compile(r"^\d(?:,\d){5}\s*$")
@@ -230,7 +231,7 @@ class _Parser:
         if len(values) != width:
             version = f"Monaco {self.header['monaco_version']}" if "monaco_version" in self.header else f"the {layout.name} layout"
             raise SourceError(f"expected {width} values on the {spec.name} line ({version}), got {len(values)}", where=self.where(i), fix=_DAMAGED)
-        return dict(zip(layout.names(spec), values))
+        return dict(zip(layout.names(spec), values, strict=False))
 
     # ---- beams -------------------------------------------------------------
     def result(self) -> TelFile:
@@ -245,7 +246,7 @@ class _Parser:
             raise SourceError(f"control point at line {self.blocks[0].line} comes before the first '# beam:' line", where=str(self.path))
         beams = []
         ends = [m[0] for m in self.beam_marks[1:]] + [len(self.blocks)]
-        for (begin, label, info), end in zip(self.beam_marks, ends):
+        for (begin, label, info), end in zip(self.beam_marks, ends, strict=False):
             if begin == end:
                 raise SourceError(f"beam {label!r} has no control points", where=str(self.path))
             beams.append(_beam(label, info, self.blocks[begin:end]))
@@ -253,8 +254,8 @@ class _Parser:
 
     def _beams_by_mu(self) -> list[TelBeam]:
         starts = [0] + [k for k in range(1, len(self.blocks)) if self.blocks[k].params["segment_mu"] == 0]
-        ends = starts[1:] + [len(self.blocks)]
-        beams = [_beam(str(n + 1), {}, self.blocks[a:b]) for n, (a, b) in enumerate(zip(starts, ends))]
+        ends = [*starts[1:], len(self.blocks)]
+        beams = [_beam(str(n + 1), {}, self.blocks[a:b]) for n, (a, b) in enumerate(zip(starts, ends, strict=False))]
         if any(b.static for b in self.blocks) and len(self.blocks) > 1:
             self.warnings.append(
                 f"{self.path}: static segments found and no beam labels; consecutive static beams are read as one beam"
@@ -281,7 +282,7 @@ def _pymedphys_segments(beams: list[TelBeam]) -> list[slice]:
     mu = np.cumsum(np.concatenate([b.segment_mu for b in beams]))
     cuts = np.flatnonzero(np.diff(mu) == 0) + 1
     edges = [0, *cuts.tolist(), len(mu)]
-    return [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]
+    return [slice(a, b) for a, b in itertools.pairwise(edges)]
 
 
 def _delivery(beams: list[TelBeam], segments: list[slice]) -> Delivery:

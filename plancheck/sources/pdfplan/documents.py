@@ -14,7 +14,8 @@ import logging
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from plancheck.errors import SourceError
 from plancheck.sources.pdfplan.extract import extract
@@ -68,7 +69,7 @@ class FolderFinder:
     def __init__(self, folder: Path, templates: TemplateSet) -> None:
         self.folder, self.templates = Path(folder), templates
 
-    def __call__(self, request: "Request") -> list[DocumentRef]:
+    def __call__(self, request: Request) -> list[DocumentRef]:
         if not self.folder.is_dir():
             raise SourceError("PDF folder not found", where=str(self.folder), fix="set [folders] pdf in plancheck.toml")
         own = self.folder / request.patient_id
@@ -164,13 +165,13 @@ def records_finder(query: Callable[[str], Iterable[DocumentRecord]], types: Mapp
                    origin: str = "MOSAIQ") -> DocumentFinder:
     """A finder over an OIS's documents: ``query(patient_id)`` returns every version of every document."""
 
-    def finder(request: "Request") -> list[DocumentRef]:
+    def finder(request: Request) -> list[DocumentRef]:
         return refs_from_records(query(request.patient_id), types, origin)
 
     return finder
 
 
-def document_types(config: "Config | None") -> dict[str, tuple[str, ...]]:
+def document_types(config: Config | None) -> dict[str, tuple[str, ...]]:
     """Document-type patterns per report type: plancheck.toml ``[pdf.document_types]`` or the defaults."""
     configured = (config.extra.get("pdf", {}).get("document_types") if config else None) or {}
     types = dict(DOCUMENT_TYPES)

@@ -70,7 +70,7 @@ class Line:
 
     def words_in(self, start: int, end: int) -> tuple[Word, ...]:
         """The words that overlap characters ``start:end`` of ``text``."""
-        return tuple(w for w, s in zip(self.words, self.starts) if s < end and s + len(w.text) > start)
+        return tuple(w for w, s in zip(self.words, self.starts, strict=False) if s < end and s + len(w.text) > start)
 
     @property
     def where(self) -> str:
@@ -166,7 +166,7 @@ def _readable_pages(path: Path) -> int:
                 page.chars  # noqa: B018 - forces the page content to be parsed
                 count += 1
             return count
-    except Exception:  # noqa: BLE001 - only used to word the error message
+    except Exception:
         return 0
 
 
@@ -231,7 +231,7 @@ def _pdfium_pages(path: Path) -> tuple[str, list[Page]]:
     return title, pages
 
 
-def _pdfium_page(page: "pypdfium2.PdfPage", number: int) -> Page:
+def _pdfium_page(page: pypdfium2.PdfPage, number: int) -> Page:
     """Words from PDFium's characters: split at spaces, line changes and gaps; rotated text left out.
 
     The raw calls skip pypdfium2's per-call wrappers: a 20-page report has some 40 000 characters.
@@ -292,7 +292,7 @@ def _pdfplumber_pages(path: Path) -> tuple[str, list[Page]]:
         if isinstance(cause, (PDFPasswordIncorrect, PDFEncryptionError)):
             raise _encrypted(path) from None
         raise _damaged(path, len(pages) + 1, f"{type(cause).__name__}: {cause}") from None
-    except Exception as exc:  # noqa: BLE001 - pdfminer raises many types on damaged files; never a traceback
+    except Exception as exc:
         raise _damaged(path, len(pages) + 1, f"{type(exc).__name__}: {exc}") from None
     return title, pages
 

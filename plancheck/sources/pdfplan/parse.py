@@ -287,8 +287,8 @@ def parse_document(document: Document, templates: TemplateSet, name: str | None 
             parsed.missing.append(missing)
         parsed.values.extend(v for v in values if v.param not in taken)
         taken.update(v.param for v in values)
-    for spec in template.tables:
-        read = read_table(lines, spec)
+    for table_spec in template.tables:
+        read = read_table(lines, table_spec)
         parsed.tables.append(read)
         if read.found:
             _beam_values(parsed, read)

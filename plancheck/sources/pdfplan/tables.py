@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from plancheck.sources.pdfplan.extract import Line, Word, is_wide_gap
 from plancheck.sources.pdfplan.template import TableSpec
+import itertools
 
 SLACK_PT = 2.0  # how far a cell's text may start left of its header (cell padding differences)
 CONTINUE_WITHIN = 6  # the repeated header must come within this many lines of the next page's top
@@ -104,7 +105,7 @@ def match_header(line: Line, spec: TableSpec, closest: HeaderTry | None = None) 
         return None
     used = {id(w) for c in named for w in line.words if c.x0 <= w.x0 and w.x1 <= c.x1}
     columns = sorted(named + _unnamed([w for w in line.words if id(w) not in used], spec.align), key=lambda c: c.x0)
-    bounds = tuple(_boundary(a, b) for a, b in zip(columns, columns[1:]))
+    bounds = tuple(_boundary(a, b) for a, b in itertools.pairwise(columns))
     return Header(line, tuple(columns), bounds)
 
 

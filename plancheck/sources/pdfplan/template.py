@@ -15,7 +15,8 @@ import re
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
 
 from plancheck.errors import TemplateError
 from plancheck.sources.pdfplan.convert import UNITS, target_unit, unit_fits, unit_key
@@ -139,7 +140,7 @@ class TemplateSet:
 
 # ---- loading -------------------------------------------------------------------------------
 
-def template_dirs(config: "Config | None") -> tuple[Path, ...]:
+def template_dirs(config: Config | None) -> tuple[Path, ...]:
     """Clinic template folders from plancheck.toml ``[pdf] template_dirs`` (relative to the file)."""
     if config is None:
         return ()
@@ -374,7 +375,9 @@ class _Builder:
             params = (self.param_name(str(spec.get("param", name)), spec.line_of("param") if "param" in spec else spec.line, allow_label, "parameter"),)
         elif "param" in spec:
             raise self.fail(spec.line_of("param"), f"{name}: 'param' does not apply when the value pattern names its parameters in groups")
-        for param, default in (spec.get("default") if isinstance(spec.get("default"), LineDict) else {params[0]: spec.get("default")}).items():
+        given = spec.get("default")
+        defaults: dict[Any, Any] = given if isinstance(given, LineDict) else {params[0]: given}
+        for param, default in defaults.items():
             if isinstance(default, str) and default.startswith("$") and default[1:] not in groups:
                 raise self.fail(spec.line_of("default"), f"{name}: default {param} copies {default!r}, which is not a named group of the value pattern")
         self.check_scopes(name, spec, params, allow_label)
