@@ -57,12 +57,19 @@ def sample_results() -> list[CheckResult]:
     for beam, params in _BEAMS.items():
         for param in params:
             status, message = Status.PASS, ""
+            values = dict.fromkeys(SOURCES, params[param])
             if (beam, param) == ("G180", "mu"):
                 status, message = Status.FAIL, "mosaiq 102 MU differs from plan_pdf, rtplan 100 MU (tolerance 0.5 MU)"
+                values["mosaiq"] = 102.0
             if (beam, param) == ("VMAT1", "gantry_start"):
                 status, message = Status.WARN, "rtplan 181.4 deg differs from mosaiq, plan_pdf 181 deg (tolerance 0.1, action 1)"
-            results.append(CheckResult(f"agree.{param}", f"{param} agrees across sources", "implicit", status, message, beam=beam, param=param))
-    results.append(CheckResult("agree.fractions", "fractions agree", "implicit", Status.FAIL, "plan_pdf 30 differs from mosaiq, rtplan 25", param="fractions"))
+                values["rtplan"] = 181.4
+            details = {"values": values, "reference": "mosaiq"}  # as plancheck.checks.implicit.compare_param keeps them
+            name = f"{param} agrees across sources"
+            results.append(CheckResult(f"agree.{param}", name, "implicit", status, message, beam=beam, param=param, details=details))
+    fractions = {"values": {"mosaiq": 25, "plan_pdf": 30, "rtplan": 25}, "reference": "mosaiq"}
+    message = "plan_pdf 30 differs from mosaiq, rtplan 25"
+    results.append(CheckResult("agree.fractions", "fractions agree", "implicit", Status.FAIL, message, param="fractions", details=fractions))
     results += [
         CheckResult("rx.approved", "Prescription approved", "explicit", Status.FAIL, "prescription is not approved in MOSAIQ"),
         CheckResult("beam.energy_matches_rx", "Beam energy matches prescription", "explicit", Status.PASS, "all beams 6X/10FFF"),

@@ -40,3 +40,13 @@ def test_identical_maps_render_without_difference() -> None:
     comparison = compare(planned, planned)
     assert comparison.pass_rate == 100.0 and comparison.max_gamma == 0.0
     comparison_figure(comparison)  # zero difference and zero gamma still give finite colour limits
+
+
+def test_page_prints_at_the_report_width_with_legible_text() -> None:
+    from plancheck.delivery.figures import PAGE_WIDTH_IN
+
+    planned = deliveries.from_dicom(FIELD, beam="02x02")
+    fig = comparison_figure(compare(planned, planned))
+    assert abs(fig.get_figwidth() - PAGE_WIDTH_IN) < 1e-6  # embedded at the chart-check PDF's text width: 100 % scale
+    sizes = [label.get_fontsize() for ax in fig.axes for label in (*ax.get_xticklabels(), *ax.get_yticklabels(), ax.xaxis.label, ax.yaxis.label)]
+    assert sizes and min(sizes) >= 8

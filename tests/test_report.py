@@ -27,8 +27,8 @@ from report_cases import PATIENT_ID, SCRIPT, sample_run
 FAILING_IDS = ("rx.approved", "delivery.mu_density", "agree.mu", "agree.fractions")
 
 
-def terminal_text(run: CheckRun, *, verbose: bool = False, styles: bool = False) -> str:
-    console = Console(record=True, width=100, force_terminal=styles, color_system="standard" if styles else None)
+def terminal_text(run: CheckRun, *, verbose: bool = False, styles: bool = False, width: int = 100) -> str:
+    console = Console(record=True, width=width, force_terminal=styles, color_system="standard" if styles else None)
     render_terminal(run, console, verbose=verbose)
     return console.export_text(styles=styles)
 
@@ -71,27 +71,107 @@ def test_summary_lines() -> None:
 
 # ---- terminal ----------------------------------------------------------------
 def test_terminal_names_failing_beam_parameter_and_sources() -> None:
-    text = terminal_text(sample_run())
+    text = terminal_text(sample_run(), width=120)
     header = line_with(text, "Beam", "Parameter")
     assert re.search(r"mosaiq\s+plan_pdf\s+rtplan\s+Agree", header), header
     assert "monaco_tel" not in header  # only sources present become columns
-    mismatch = line_with(text, "mu (MU)", "102")
+    mismatch = line_with(text, "MU", "102")
     assert "100" in mismatch and "✗ fail" in mismatch
-    assert "beam G180: mu: mosaiq 102 MU differs" in text
-    assert "beam VMAT1: gantry_start" in text
+    assert "beam G180 MU: mosaiq 102 vs plan_pdf/rtplan 100 (+2 MU, +2.0 %)" in text
+    assert "beam VMAT1 Gantry start: rtplan 181.4 vs mosaiq/plan_pdf 181 (+0.4 deg)" in text
     assert "monaco_tel: tel.1 folder" in text  # the source error with its message
-    assert "no iCOM log for beam G180" in line_with(text, "delivery.mu_density")  # error with its reason
-    assert "prescription is not approved" in line_with(text, "rx.approved")
+    assert "no iCOM log for beam G180" in line_with(text, "MU density: iCOM vs plan", "‼ error")  # error with its reason
+    assert "prescription is not approved" in line_with(text, "Prescription approved", "✗")
     assert "INCOMPLETE: 1 source not read (monaco_tel); 4 other checks failed (1 could not run)" in text
     assert "manual.contours" in text and "manual.setup_photos" in text
-    assert max(len(line) for line in text.splitlines()) <= 100
+    assert max(len(line) for line in text.splitlines()) <= 120
 
 
-def test_terminal_colours_the_mismatch_row_red() -> None:
-    text = terminal_text(sample_run(), styles=True)
-    assert "\x1b[31m" in line_with(text, "mu (MU)", "102")
-    assert "\x1b[33m" in line_with(text, "gantry_start (deg)", "181.4")
-    assert "\x1b[31m" not in line_with(text, "ssd_mm", "910.5")
+def closing_box(text: str) -> list[str]:
+    lines = text.splitlines()
+    top = max(i for i, line in enumerate(lines) if line.startswith("┏"))
+    return [line.strip("┃ ") for line in lines[top + 1 : -1]]
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_closing_box_lists_every_failure_and_the_counts_add_up(width: int) -> None:
+    run = sample_run()
+    box = " ".join(closing_box(terminal_text(run, width=width)))
+    box = re.sub(r"\s+", " ", box)
+    bad = [r for r in run.automatic if r.status in (Status.FAIL, Status.ERROR, Status.WARN)]
+    assert box.count("✗ ") + box.count("‼ ") + box.count("! ") == len(bad) == 6
+    assert "beam G180 MU: mosaiq 102 vs plan_pdf/rtplan 100 (+2 MU, +2.0 %)" in box  # a cross-source failure, in words
+    assert "Prescription approved: prescription is not approved in MOSAIQ" in box
+    assert "beam VMAT1 · Couch angle within limits: couch 10 deg" in box
+    assert "3 fail · 1 error" in box and "2 warn" in box
+    text = terminal_text(run, width=width)
+    assert "Failures: 6 (1 error, 3 fail, 2 warn)" in text  # the one list, cross-source failures included
+    assert "Warnings" not in line_with(text, "Failures")
+
+
+def test_labels_come_from_the_vocabulary() -> None:
+    text = terminal_text(sample_run(), width=120)
+    assert "Dose per fraction (cGy)" in text and "dose_per_fraction_cgy" not in text
+    assert "Gantry start (deg)" in text and "gantry_start (deg)" not in text
+
+
+def test_terminal_colours_only_the_odd_value_red() -> None:
+    text = terminal_text(sample_run(), styles=True, width=120)
+    row = line_with(text, "MU", "102")
+    assert re.search(r"\x1b\[[0-9;]*31m102", row), row  # the odd value
+    assert not re.search(r"\x1b\[[0-9;]*31m100", row), row  # the values that agree stay plain
+    assert re.search(r"\x1b\[[0-9;]*33m181\.4", line_with(text, "Gantry start (deg)", "181.4"))
+    assert "\x1b[31m" not in line_with(text, "SSD (mm)", "910.5")
+
+
+@pytest.mark.parametrize("width", [80, 100, 120])
+def test_narrow_terminal_folds_the_tables_and_cuts_no_value(width: int) -> None:
+    run = sample_run()
+    for i, source in enumerate(("second_check", "monaco_tel", "icom", "model")):
+        run.table.add(Param("beam", "G180", "mu", 100.0 + i / 100, "MU", source, "row"))
+    run.table.add(Param("prescription", "", "rx_edited_date", "2026-11-07T08:00:00", "", "mosaiq", "Site 7"))
+    text = terminal_text(run, width=width)
+    assert max(len(line) for line in text.splitlines()) <= width
+    assert "…" not in text  # Rich's mark of a cell cut short
+    if width == 80:
+        assert re.search(r"Parameter\s+Value\s+From\s+Out of step\s+Agree", text)
+        assert "mosaiq 102" in line_with(text, "MU", "✗ fail")  # the odd source with its value
+    assert "2026-11-07 08:00" in text  # a date on one line, never folded
+    cells = set(re.findall(r"\S+", text))
+    for row in run.table:
+        if row.scope in ("patient", "prescription", "beam") and row.value not in (None, SCRIPT):
+            shown = fmt_value(row.value) if row.param != "rx_edited_date" else "08:00"
+            assert shown in cells or shown in text, (row.param, shown)
+
+
+def test_delivery_messages_name_beam_and_fraction() -> None:
+    run = sample_run()
+    item = "TrackTreatment 2-G180"
+    bad = CheckResult("delivery.no_qa_mode", "No delivery recorded in QA mode", "explicit", Status.FAIL,
+                      f"{item}: delivered in QA mode on 2024-04-30 09:00:00", details={"items": [item]})
+    run = dataclasses.replace(run, results=[*run.results, bad])
+    text = terminal_text(run, width=120)
+    assert "beam G180, fraction 2: delivered in QA mode on 2024-04-30 09:00" in text
+    assert "TrackTreatment 2-G180:" not in text
+
+
+def test_weekly_header_shows_the_course_and_review_window() -> None:
+    run = sample_run()
+    table = run.table.copy()
+    table.add(
+        Param("prescription", "", "fractions_delivered", 3, "", "mosaiq", "Dose_Hst"),
+        Param("prescription", "", "total_dose_cgy", 5000.0, "cGy", "mosaiq", "Site"),
+        Param("prescription", "", "dose_delivered_cgy", 600.0, "cGy", "mosaiq", "Dose_Hst"),
+        Param("prescription", "", "last_check_date", "2024-04-29T08:00:00", "", "mosaiq", "QCLTask"),
+    )
+    for fraction, day in ((1, 27), (2, 29), (3, 30)):
+        table.add(Param("delivery", "G0", "delivered_at", f"2024-04-{day}T09:00:00", "", "mosaiq", "x", item=f"TrackTreatment {fraction}-G0"))
+    text = terminal_text(dataclasses.replace(run, check_kind="weekly", table=table), width=80)
+    assert re.search(r"Fraction\s+3 of 25", text)
+    assert re.search(r"Dose so far\s+600 of 5000 cGy", text)
+    assert re.search(r"Review window\s+2024-04-29 08:00 to 2024-05-01", text)
+    assert "2 deliveries" in text  # fractions 2 and 3 of beam G0 came after the last check
+    assert "Fraction " not in terminal_text(run)  # an initial check has no course yet
 
 
 def test_terminal_is_plain_text_when_not_a_tty() -> None:
@@ -107,6 +187,7 @@ def test_terminal_keeps_records_out_of_the_beam_table() -> None:
     assert "TrackTreatment" not in short and "delivered_mu" not in short
     long = terminal_text(sample_run(), verbose=True)
     assert "TrackTreatment 3-G180" in long and "Weekly chart check" in long
+    assert "MU delivered" in long and "Fraction" in long  # record columns by their readable names
     assert "agree.collimator" in long  # every comparison listed with verbose
 
 
@@ -183,6 +264,19 @@ def test_html_shows_errors_checks_and_a_filter_without_scripts() -> None:
     assert "<script" not in html.lower()
 
 
+def test_html_lists_the_same_failures_as_the_terminal() -> None:
+    run = sample_run()
+    html = render_html(run)
+    summary = html.split('<ul class="failure-lines">', 1)[1].split("</ul>", 1)[0]
+    items = [d.strip() for t, d in parse(summary).text if t == "li"]
+    box = closing_box(terminal_text(run, width=400))
+    assert items == [line for line in box if line[:1] in ("✗", "‼", "!")]
+    assert len(items) == 6 and "✗ beam G180 MU: mosaiq 102 vs plan_pdf/rtplan 100 (+2 MU, +2.0 %)" in items
+    odd = [a["class"] for t, a in parse(html).tags if t == "td" and "odd" in a.get("class", "").split()]
+    assert len(odd) == 3  # mosaiq's MU of G180, plan_pdf's fractions, rtplan's gantry start: only the odd values
+    assert "Dose per fraction (cGy)" in html and ">dose_per_fraction_cgy<" not in html
+
+
 # ---- PDF -------------------------------------------------------------------------
 def pdf_pages(path: Path) -> list[str]:
     with pdfplumber.open(path) as pdf:
@@ -203,6 +297,31 @@ def test_pdf_text_layer_has_patient_checks_and_page_numbers(tmp_path: Path) -> N
     assert "INCOMPLETE: 1 source not read (monaco_tel); 4 other checks failed" in text
     assert "manual.contours" in text and "Signature" in text
     assert "monaco_tel: tel.1 folder" in text
+
+
+def test_pdf_lists_records_in_full_and_names_checks_readably(tmp_path: Path) -> None:
+    run = sample_run(figure_dir=tmp_path)
+    text = "\n".join(pdf_pages(write_pdf(run, tmp_path / "r.pdf")))
+    assert "listed in the HTML report" not in text
+    for fraction in range(1, 4):
+        for beam in ("G0", "G180"):
+            assert f"TrackTreatment {fraction}-{beam}" in text  # every delivery record, one row each
+    assert "Weekly chart check" in text and "QCL tasks: 1" in text
+    assert "MU delivered" in text and "delivered_mu" not in text
+    assert "Prescription approved" in text and "Couch angle within limits" in text
+    assert "beam G180 MU: mosaiq 102 vs plan_pdf/rtplan 100 (+2 MU, +2.0 %)" in text.replace("\n", " ")
+    assert "Failures: 6 (1 error, 3 fail, 2 warn)" in text
+    assert "Dose per fraction (cGy)" in text
+
+
+def test_pdf_figure_takes_the_text_width(tmp_path: Path) -> None:
+    run = sample_run(figure_dir=tmp_path)
+    path = write_pdf(run, tmp_path / "r.pdf")
+    with pdfplumber.open(path) as pdf:
+        images = [image for page in pdf.pages for image in page.images]
+    assert images, "the failing check's figure is embedded"
+    for image in images:
+        assert image["x1"] - image["x0"] >= (595 - 2 * 14 / 25.4 * 72) - 1  # the page width inside its margins
 
 
 def test_pdf_of_many_beams_keeps_header_on_every_page(tmp_path: Path) -> None:
@@ -256,7 +375,7 @@ def test_render_dispatches_by_format(tmp_path: Path) -> None:
     assert render(run, "json", tmp_path / "a.json") == tmp_path / "a.json"
     assert render(run, "HTML", tmp_path / "a.html").read_text().startswith("<!DOCTYPE html>")
     text = render(run, "terminal", tmp_path / "a.txt").read_text()  # type: ignore[union-attr]
-    assert "mu (MU)" in text and "\x1b[" not in text
+    assert "Gantry start (deg)" in text and "\x1b[" not in text
     with pytest.raises(ReportError, match="unknown report format 'docx'"):
         render(run, "docx", tmp_path / "a.docx")
     with pytest.raises(ReportError, match="needs a file"):
@@ -286,8 +405,8 @@ def test_report_of_a_real_rt_plan(tmp_path: Path) -> None:
     run = CheckRun("ZZ-PLAN", "plan", "initial", "photon", table, results, created="2024-01-02T03:04:05")
     text = terminal_text(run)
     assert re.search(r"mosaiq\s+rtplan\s+Agree", line_with(text, "Beam", "Parameter"))
-    assert "✗ fail" in line_with(text, "gantry_start (deg)", "✗")
-    assert f"beam {changed[0]}: gantry_start: differs by 5 deg" in text
+    assert "✗ fail" in line_with(text, "Gantry start (deg)", "✗")
+    assert f"beam {changed[0]} Gantry start: differs by 5 deg" in text
     pages = pdf_pages(write_pdf(run, tmp_path / "real.pdf"))
     assert "agree.gantry_start" in "\n".join(pages)
 
@@ -302,7 +421,7 @@ def test_cli_shows_and_rewrites_a_saved_run(tmp_path: Path) -> None:
     runner = CliRunner()
     shown = runner.invoke(app, ["report", "show", str(saved)])
     assert shown.exit_code == 1  # the run failed: a script can tell
-    assert "4 other checks failed" in shown.output and "mu (MU)" in shown.output
+    assert "4 other checks failed" in shown.output and "Gantry start (deg)" in shown.output
     written = runner.invoke(app, ["report", "write", str(saved), "--out", str(tmp_path / "out")])
     assert written.exit_code == 0, written.output
     assert (tmp_path / "out" / PATIENT_ID / "20240501_140309_initial.pdf").is_file()

@@ -18,24 +18,33 @@ from matplotlib.figure import Figure
 from plancheck.delivery.comparison import Comparison
 
 A4_LANDSCAPE_IN = (11.69, 8.27)
+# the text width of an A4 portrait page with 14 mm margins (the chart-check PDF): the page prints at 100 %,
+# so the sizes below are the sizes on paper
+PAGE_WIDTH_IN = 182 / 25.4
+PAGE_SIZE_IN = (PAGE_WIDTH_IN, 9.4)
+TICK_PT, LABEL_PT, TITLE_PT = 8.5, 9.0, 10.0  # never under 8 pt on paper
 _MARGIN_MM = 10.0  # shown around the region either map delivers to
 
 
 def comparison_figure(c: Comparison) -> Figure:
-    """One A4 landscape page: header, planned and delivered MU density, difference, gamma map and histogram."""
-    fig = Figure(figsize=A4_LANDSCAPE_IN)  # fixed layout: a layout engine costs seconds per page
+    """One page at the chart-check PDF's text width: header, planned and delivered MU density, difference, gamma map and histogram."""
+    fig = Figure(figsize=PAGE_SIZE_IN)  # fixed layout: a layout engine costs seconds per page
     _header(fig, c)
-    grid = fig.add_gridspec(2, 3, left=0.06, right=0.95, bottom=0.07, top=0.84, wspace=0.42, hspace=0.3)
+    grid = fig.add_gridspec(3, 2, left=0.1, right=0.93, bottom=0.06, top=0.86, wspace=0.45, hspace=0.42)
     window = _window(c)
     top = max(float(np.max(c.planned)), float(np.max(c.delivered)), 1e-12)
     _map(fig, fig.add_subplot(grid[0, 0]), c, c.planned, window, "Planned MU density", "viridis", 0.0, top, "MU")
     _map(fig, fig.add_subplot(grid[0, 1]), c, c.delivered, window, "Delivered MU density", "viridis", 0.0, top, "MU")
     difference = c.delivered - c.planned
     limit = max(float(np.max(np.abs(difference))), 1e-6)
-    _map(fig, fig.add_subplot(grid[0, 2]), c, difference, window, "Delivered − planned", "RdBu_r", -limit, limit, "MU")
-    _gamma_map(fig, fig.add_subplot(grid[1, 0]), c, window)
-    _histogram(fig.add_subplot(grid[1, 1]), c)
-    _summary(fig.add_subplot(grid[1, 2]), c, difference)
+    _map(fig, fig.add_subplot(grid[1, 0]), c, difference, window, "Delivered − planned", "RdBu_r", -limit, limit, "MU")
+    _gamma_map(fig, fig.add_subplot(grid[1, 1]), c, window)
+    _histogram(fig.add_subplot(grid[2, 0]), c)
+    _summary(fig.add_subplot(grid[2, 1]), c, difference)
+    for ax in fig.axes:  # colour bars included
+        ax.tick_params(labelsize=TICK_PT)
+        ax.xaxis.label.set_fontsize(LABEL_PT)
+        ax.yaxis.label.set_fontsize(LABEL_PT)
     return fig
 
 
@@ -60,9 +69,9 @@ def write_pdf(pages: Iterable[Figure], path: str | Path, title: str = "plancheck
 
 
 def _header(fig: Figure, c: Comparison) -> None:
-    who = f"Patient {c.patient or '—'}    ·    Plan {c.plan or '—'}    ·    Beam {c.beam or '—'}    ·    Delivered {c.delivered_at or '—'}"
-    verdict = f"γ pass rate {c.pass_rate:.1f} %    max γ {c.max_gamma:.2f}    ({c.criteria})"
-    fig.text(0.015, 0.985, f"{who}\n{verdict}\nFiles: {_file_list(c.files)}", ha="left", va="top", fontsize=10.5, linespacing=1.7)
+    who = f"Patient {c.patient or '—'}   ·   Plan {c.plan or '—'}\nBeam {c.beam or '—'}   ·   Delivered {c.delivered_at or '—'}"
+    verdict = f"γ pass rate {c.pass_rate:.1f} %   max γ {c.max_gamma:.2f}   ({c.criteria})"
+    fig.text(0.015, 0.99, f"{who}\n{verdict}\nFiles: {_file_list(c.files, limit=110)}", ha="left", va="top", fontsize=LABEL_PT, linespacing=1.6, wrap=True)
 
 
 def _file_list(files: Iterable[str], limit: int = 150) -> str:
@@ -127,7 +136,7 @@ def _histogram(ax: Axes, c: Comparison) -> None:
     ax.set_xlim(0.0, upper)
     ax.set_xlabel("γ")
     ax.set_ylabel("points (log scale)")
-    ax.set_title(f"Gamma histogram: pass rate {c.pass_rate:.1f} %, max γ {c.max_gamma:.2f}", fontsize=10)
+    ax.set_title(f"Gamma histogram: pass {c.pass_rate:.1f} %, max γ {c.max_gamma:.2f}", fontsize=TITLE_PT)
 
 
 def _summary(ax: Axes, c: Comparison, difference: np.ndarray) -> None:
@@ -147,15 +156,15 @@ def _summary(ax: Axes, c: Comparison, difference: np.ndarray) -> None:
         ("Grid", f"{abs(c.axes['mlc'][1] - c.axes['mlc'][0]):g} mm"),
     ]
     ax.axis("off")
-    ax.set_title("Summary", fontsize=10)
+    ax.set_title("Summary", fontsize=TITLE_PT)
     y = 0.97
     for label, value in rows:
-        ax.text(0.02, y, label, transform=ax.transAxes, va="top", fontsize=9, color="#555555")
-        ax.text(0.48, y, value, transform=ax.transAxes, va="top", fontsize=9, linespacing=1.3)
+        ax.text(0.0, y, label, transform=ax.transAxes, va="top", fontsize=TICK_PT, color="#555555")
+        ax.text(0.5, y, value, transform=ax.transAxes, va="top", fontsize=TICK_PT, linespacing=1.3)
         y -= 0.085 * (value.count("\n") + 1) + 0.02
 
 
 def _label(ax: Axes, title: str) -> None:
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title, fontsize=TITLE_PT)
     ax.set_xlabel("MLC direction (mm)")
     ax.set_ylabel("Jaw direction (mm)")

@@ -16,6 +16,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from plancheck.checks.results import SEVERITY, CheckResult, CheckRun, Status
+from plancheck.report.failures import failure_line
+from plancheck.report.labels import param_label
 from plancheck.report.view import LABELS, SYMBOLS, ReportError, build_view, by_severity, created_text, figure_path, printable
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -64,10 +66,12 @@ def render_html(run: CheckRun, *, figure_dirs: tuple[Path, ...] = ()) -> str:
         created=created_text(run),
         symbols={s.value: SYMBOLS[s] for s in Status},
         labels={s.value: LABELS[s] for s in Status},
+        param_label=param_label,
         filters=FILTERS,
         counts=view.counts,
         severity=[s.value for s in SEVERITY],
-        explicit=_with_figures(view.explicit, figure_dirs),
+        failures=[(f, failure_line(f), [embed_figure(name, figure_dirs) for name in f.figures]) for f in view.failures],
+        explicit=_with_figures(view.passing, figure_dirs),
         implicit=_with_figures(by_severity(view.implicit), figure_dirs),
         manual=_with_figures(view.manual, figure_dirs),
     )

@@ -17,8 +17,9 @@ import matplotlib
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from plancheck.checks.results import CheckResult, CheckRun, Status
-from plancheck.report.view import LABELS, SYMBOLS, ParamRow, ReportError, ReportView, build_view, created_text, figure_path, printable
+from plancheck.checks.results import CheckRun, Status
+from plancheck.report.failures import Failure, failure_line
+from plancheck.report.view import LABELS, SYMBOLS, ParamRow, RecordTable, ReportError, ReportView, build_view, created_text, figure_path, printable
 
 logger = logging.getLogger(__name__)
 RGB = tuple[int, int, int]
@@ -49,6 +50,7 @@ class ChartCheckPDF(FPDF):
         for style, suffix in (("", ""), ("B", "-Bold")):
             self.add_font(FONT, style, FONT_DIR / f"DejaVuSans{suffix}.ttf")
         self.add_font(MONO, "", FONT_DIR / "DejaVuSansMono.ttf")
+        self.add_font(MONO, "B", FONT_DIR / "DejaVuSansMono-Bold.ttf")
         self.set_margins(14, 24, 14)
         self.set_auto_page_break(True, margin=16)
         self.alias_nb_pages()
@@ -100,7 +102,7 @@ def write_pdf(run: CheckRun, path: str | Path) -> Path:
         pdf.set_creation_date(created)
     pdf.add_page()
     _overview(pdf, view)
-    _failing(pdf, view, figure_dirs=(path.parent,))
+    _failing(pdf, view)
     if view.plan_rows:
         _heading(pdf, "Patient and prescription")
         _param_table(pdf, view.plan_rows, view.plan_sources, with_beam=False)
@@ -110,8 +112,10 @@ def write_pdf(run: CheckRun, path: str | Path) -> Path:
     else:
         _line(pdf, "No beam parameters were collected.", colour=COLOURS[Status.WARN][0])
     for records in view.record_tables:
-        _line(pdf, records.count_line() + " (listed in the HTML report)", size=8, colour=MUTED)
+        _record_table(pdf, records)
     _all_checks(pdf, view)
+    for failure in view.failures:
+        _figures(pdf, failure, figure_dirs=(path.parent,))
     _manual(pdf, view)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -130,6 +134,7 @@ def _overview(pdf: ChartCheckPDF, view: ReportView) -> None:
         ("Patient", f"{run.patient_id}   {view.patient_name}"),
         ("Plan", run.plan or "(all plans)"),
         ("Rule set", run.rule_set),
+        *view.course,
         ("Created", f"{created_text(run)} by plancheck {run.version}"),
         ("Sources read", ", ".join(view.sources_read) or "none"),
     ]
@@ -160,27 +165,40 @@ def _summary_box(pdf: ChartCheckPDF, view: ReportView) -> None:
     pdf.set_font(FONT, "B", 12)
     pdf.multi_cell(0, 7, view.summary, fill=True, align="L", new_x="LMARGIN", new_y="NEXT", padding=(2, 3, 0, 3))
     pdf.set_font(FONT, "", 9)
+    for failure in view.failures:
+        pdf.set_text_color(*COLOURS[failure.status][0])
+        pdf.multi_cell(0, 4.6, f"{SYMBOLS[failure.status]} {failure_line(failure)}", fill=True, align="L", new_x="LMARGIN", new_y="NEXT", padding=(0, 3, 0, 6))
     pdf.set_text_color(*INK)
-    pdf.multi_cell(0, 5, view.counts_line(), fill=True, align="L", new_x="LMARGIN", new_y="NEXT", padding=(0, 3, 2, 3))
+    pdf.multi_cell(0, 5, view.counts_line(), fill=True, align="L", new_x="LMARGIN", new_y="NEXT", padding=(1, 3, 2, 3))
 
 
-def _failing(pdf: ChartCheckPDF, view: ReportView, figure_dirs: tuple[Path, ...]) -> None:
-    _heading(pdf, "Checks that failed, could not run or warned")
-    if not view.failing:
+def _failing(pdf: ChartCheckPDF, view: ReportView) -> None:
+    _heading(pdf, f"Failures: {view.failure_count_line()}")
+    if not view.failures:
         _line(pdf, "None: every automatic check passed or did not apply.", colour=COLOURS[Status.PASS][0])
         return
-    rows = [(r.status, [_status(r.status), r.id, r.beam, r.message]) for r in view.failing]
-    _table(pdf, ["Status", "Check", "Beam", "Message"], rows, widths=(16, 44, 18, 108))
-    for result in view.failing:
-        _figures(pdf, result, figure_dirs)
+    rows = [(f.status, [_status(f.status), f"{f.name}\n{f.check_id}", f.beam, "\n".join(f.lines)]) for f in view.failures]
+    _table(pdf, ["Status", "Check", "Beam", "What"], rows, widths=(16, 58, 14, 94))
+    if any(f.figures for f in view.failures):
+        _line(pdf, "Their figures follow the other automatic checks, one page each.", size=8, colour=MUTED)
 
 
 def _all_checks(pdf: ChartCheckPDF, view: ReportView) -> None:
-    _heading(pdf, "Automatic checks")
-    if view.explicit:
-        rows = [(r.status, [_status(r.status), r.id, r.name, r.beam]) for r in view.explicit]
-        _table(pdf, ["Status", "Check", "Description", "Beam"], rows, widths=(16, 60, 92, 18))
+    _heading(pdf, "Other automatic checks")
+    if view.passing:
+        rows = [(r.status, [_status(r.status), r.name or r.id, r.id, r.beam]) for r in view.passing]
+        _table(pdf, ["Status", "Check", "Id", "Beam"], rows, widths=(16, 98, 54, 14))
     _line(pdf, view.implicit_line(), size=8.5, colour=MUTED)
+
+
+def _record_table(pdf: ChartCheckPDF, records: RecordTable) -> None:
+    """Every delivery record, task or document, one row each, its columns named as people name them."""
+    _heading(pdf, records.count_line())
+    headings = ["Source", "Record", *records.labels]
+    rows: list[tuple[Status | None, list[Cell]]] = [
+        (None, [source, item, *(values.get(p, "") for p in records.params)]) for source, item, values in records.records
+    ]
+    _table(pdf, headings, rows, widths=fit_widths(pdf, headings, [cells for _, cells in rows]))
 
 
 def _manual(pdf: ChartCheckPDF, view: ReportView) -> None:
@@ -189,7 +207,7 @@ def _manual(pdf: ChartCheckPDF, view: ReportView) -> None:
         _line(pdf, "No manual checks in this rule set.", colour=MUTED)
     pdf.set_draw_color(*INK)
     for result in view.manual:
-        text = f"{result.id}: {result.name}" + (f" (beam {result.beam})" if result.beam else "")
+        text = f"{result.name} ({result.id})" + (f", beam {result.beam}" if result.beam else "")
         if result.message:
             text += f" — {result.message}"
         if result.status != Status.MANUAL:
@@ -222,26 +240,48 @@ def _manual(pdf: ChartCheckPDF, view: ReportView) -> None:
 
 
 def _param_table(pdf: ChartCheckPDF, rows: list[ParamRow], sources: list[str], *, with_beam: bool) -> None:
-    """Sources as columns; the beam label is written once per beam (greyed on its other rows)."""
-    pdf.set_font(FONT, "", 7.5)
-
-    def fit(texts: list[str], low: float, high: float) -> float:
-        return min(max(max((pdf.get_string_width(t) for t in texts), default=0.0) + 5.0, low), high)
-
+    """Sources as columns; the beam label is written once per beam (greyed on its other rows); the odd value marked."""
     lead = ["Beam", "Parameter"] if with_beam else ["Parameter"]
-    lead_w = [fit([r.beam for r in rows], 11, 32)] if with_beam else []
-    lead_w.append(fit([r.label for r in rows], 24, 38))
-    agree_w = 15.0
-    source_w = (pdf.epw - sum(lead_w) - agree_w) / max(len(sources), 1)
     body = []
     for i, row in enumerate(rows):
         beam: list[Cell] = []
         if with_beam:
             first = i == 0 or rows[i - 1].beam != row.beam
             beam = [row.beam if first or row.status in ROW_FILLED else (row.beam, CONTINUED)]
-        body.append((row.status, [*beam, row.label, *(row.values.get(s, "") for s in sources), _status(row.status)]))
-    widths = (*lead_w, *[source_w] * len(sources), agree_w)
-    _table(pdf, lead + sources + ["Agree"], body, widths=widths, status_col=len(widths) - 1, mono=range(len(lead), len(lead) + len(sources)))
+        values: list[Cell] = [(row.values.get(s, ""), COLOURS[row.status][0]) if row.status and row.is_odd(s) else row.values.get(s, "") for s in sources]
+        body.append((row.status, [*beam, row.label, *values, _status(row.status)]))
+    headings = lead + sources + ["Agree"]
+    mono = range(len(lead), len(lead) + len(sources))
+    widths = fit_widths(pdf, headings, [cells for _, cells in body], mono=mono)
+    _table(pdf, headings, body, widths=widths, status_col=len(widths) - 1, mono=mono, fill_rows=False, odd_cols=set(mono))
+
+
+def fit_widths(pdf: FPDF, headings: Sequence[str], rows: Sequence[Sequence[Cell]], *, mono: range = range(0), size: float = 7.5) -> list[float]:
+    """Column widths (mm) that fill the text width: each column its text's width where all fit, and never narrower
+    than its longest value of up to 20 characters (a date and time stays on one line) or its longest word
+    (up to 30 mm); headings wrap first."""
+    pad = 2.8
+    natural, floor = [], []
+    for i, heading in enumerate(headings):
+        texts = [_text(row[i]) for row in rows if i < len(row)]
+        pdf.set_font(MONO if i in mono else FONT, "", size)
+        whole = [pdf.get_string_width(line) for t in texts for line in t.splitlines()]
+        unbroken = [pdf.get_string_width(t) for t in texts if len(t) <= 20] + [pdf.get_string_width(w) for t in texts for w in t.split()]
+        pdf.set_font(FONT, "B", size)
+        head = max((pdf.get_string_width(w) for w in heading.split()), default=4.0)
+        floor.append(min(max([*unbroken, 4.0]), 30.0) + pad)
+        natural.append(max([*whole, head, 4.0]) + pad)
+    total = pdf.epw
+    if sum(natural) <= total:
+        return [n * total / sum(natural) for n in natural]
+    if sum(floor) <= total:
+        share = (total - sum(floor)) / (sum(natural) - sum(floor))
+        return [f + (n - f) * share for f, n in zip(floor, natural, strict=True)]
+    return [f * total / sum(floor) for f in floor]
+
+
+def _text(cell: Cell) -> str:
+    return cell[0] if isinstance(cell, tuple) else cell
 
 
 # ---- drawing helpers -----------------------------------------------------------
@@ -253,10 +293,13 @@ def _table(
     widths: Sequence[float],
     status_col: int = 0,
     mono: range = range(0),
+    fill_rows: bool = True,
+    odd_cols: set[int] | None = None,
 ) -> None:
     """A table with repeated headings; rows with a failing/warning status are filled and coloured.
 
-    A cell is text, or (text, colour) to colour it apart from its row.
+    A cell is text, or (text, colour) to colour it apart from its row; with ``fill_rows`` off only such a
+    cell (in ``odd_cols``) is filled, so the odd value stands out rather than the whole row.
     """
     pdf.set_font(FONT, "", 7.5)
     pdf.set_draw_color(*LINE)
@@ -275,12 +318,16 @@ def _table(
         for text in headings:
             head.cell(text)
         for status, cells in rows:
-            colour, fill = COLOURS.get(status, (INK, None)) if status else (INK, None)
+            colour, status_fill = COLOURS.get(status, (INK, None)) if status else (INK, None)
+            fill = status_fill if fill_rows else None
             row = table.row()
             for i, cell in enumerate(cells):
                 text_colour = colour if (fill or i == status_col) else INK
                 text, text_colour = cell if isinstance(cell, tuple) else (cell, text_colour)
-                row.cell(_clip(text, widths[i]), style=FontFace(family=MONO if i in mono else None, color=text_colour, fill_color=fill or WHITE))
+                cell_fill = status_fill if isinstance(cell, tuple) and odd_cols and i in odd_cols else fill
+                emphasis = "BOLD" if cell_fill and not fill else None
+                face = FontFace(family=MONO if i in mono else None, emphasis=emphasis, color=text_colour, fill_color=cell_fill or WHITE)
+                row.cell(_clip(text, widths[i]), style=face)
     pdf.ln(2)
 
 
@@ -299,7 +346,7 @@ def _heading(pdf: ChartCheckPDF, text: str) -> None:
 def _fact(pdf: ChartCheckPDF, label: str, value: str, colour: RGB = INK) -> None:
     pdf.set_font(FONT, "B", 9)
     pdf.set_text_color(*MUTED)
-    pdf.cell(28, 5, label)
+    pdf.cell(32, 5, label)
     pdf.set_font(FONT, "", 9)
     pdf.set_text_color(*colour)
     pdf.multi_cell(0, 5, value, align="L", new_x="LMARGIN", new_y="NEXT")
@@ -313,19 +360,18 @@ def _line(pdf: ChartCheckPDF, text: str, *, size: float = 9, colour: RGB = INK) 
     pdf.set_text_color(*INK)
 
 
-def _figures(pdf: ChartCheckPDF, result: CheckResult, figure_dirs: tuple[Path, ...]) -> None:
-    """PNG/SVG figures of a failing check, at half the page width; a missing one is noted."""
-    for name in result.figures:
+def _figures(pdf: ChartCheckPDF, failure: Failure, figure_dirs: tuple[Path, ...]) -> None:
+    """PNG/SVG figures of a failing check, at the page's text width (a page of its own); a missing one is noted."""
+    for name in failure.figures:
         found = figure_path(name, figure_dirs)
         if found is None or found.suffix.lower() not in (".png", ".svg"):
-            _line(pdf, f"{result.id}: figure {name} {'not found' if found is None else 'not embedded (PNG and SVG only)'}", size=8, colour=MUTED)
+            _line(pdf, f"{failure.name}: figure {name} {'not found' if found is None else 'not embedded (PNG and SVG only)'}", size=8, colour=MUTED)
             continue
-        if pdf.will_page_break(70):
-            pdf.add_page()
-        _line(pdf, f"{result.id}{f' (beam {result.beam})' if result.beam else ''}: {found.name}", size=8, colour=MUTED)
+        pdf.add_page()
+        _line(pdf, f"{failure.name}{f' (beam {failure.beam})' if failure.beam else ''}: {found.name}", size=8, colour=MUTED)
         try:
-            pdf.image(found, w=pdf.epw / 2)
-        except Exception as exc:
+            pdf.image(found, w=pdf.epw)
+        except Exception as exc:  # a bad image is noted in the report, never fatal
             _line(pdf, f"figure {name} could not be embedded ({exc.__class__.__name__})", size=8, colour=MUTED)
         pdf.ln(2)
 

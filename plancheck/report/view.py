@@ -15,6 +15,8 @@ from pathlib import Path
 
 from plancheck.checks.results import SEVERITY, CheckResult, CheckRun, Status
 from plancheck.errors import PlancheckError
+from plancheck.report.failures import Failure, failures, number, odd_cells
+from plancheck.report.labels import param_label
 from plancheck.table import SOURCES, Param, Value
 from plancheck.vocabulary import VOCABULARY
 
@@ -57,6 +59,10 @@ class ParamRow:
     values: dict[str, str]
     status: Status | None = None  # None: no implicit check compared this row
     message: str = ""
+    odd: frozenset[str] = frozenset()  # sources whose value is out of step with the others
+
+    def is_odd(self, source: str) -> bool:
+        return source in self.odd
 
     @property
     def css(self) -> str:
@@ -71,6 +77,10 @@ class RecordTable:
     title: str
     params: list[str]
     records: list[tuple[str, str, dict[str, str]]]  # (source, item, text by param)
+
+    @property
+    def labels(self) -> list[str]:
+        return [param_label(p) for p in self.params]
 
     def count_line(self) -> str:
         by_source: dict[str, int] = {}
@@ -103,6 +113,8 @@ class ReportView:
     beam_rows: list[ParamRow]
     record_tables: list[RecordTable]
     notices: list[Notice]
+    failures: list[Failure]
+    course: list[tuple[str, str]]
     explicit: list[CheckResult]
     implicit: list[CheckResult]
     manual: list[CheckResult]
@@ -116,6 +128,11 @@ class ReportView:
         return by_severity([r for r in self.run.automatic if r.status in bad])
 
     @property
+    def passing(self) -> list[CheckResult]:
+        """Explicit automatic checks that passed or did not apply (the failing ones are in :attr:`failures`)."""
+        return [r for r in self.explicit if r.status in (Status.PASS, Status.NOT_APPLICABLE)]
+
+    @property
     def to_tick(self) -> list[CheckResult]:
         return [r for r in self.manual if r.status == Status.MANUAL]
 
@@ -125,7 +142,13 @@ class ReportView:
             return "Cross-source agreement: no comparisons in this run"
         counts = count_statuses(self.implicit)
         parts = ", ".join(f"{n} {LABELS[Status(s)]}" for s, n in counts.items() if n)
-        return f"Cross-source agreement: {len(self.implicit)} comparisons ({parts}); rows marked in the tables"
+        return f"Cross-source agreement: {len(self.implicit)} comparisons ({parts}); odd values marked in the tables"
+
+    def failure_count_line(self) -> str:
+        """``11 (10 fail, 1 warn)``: how many checks the failure list holds, by status."""
+        counts = count_statuses([r for r in self.run.automatic if r.status in (Status.ERROR, Status.FAIL, Status.WARN)])
+        parts = ", ".join(f"{n} {LABELS[Status(s)]}" for s, n in counts.items() if n)
+        return f"{len(self.failures)} ({parts})" if self.failures else "none"
 
     def counts_line(self) -> str:
         return " · ".join(f"{n} {LABELS[Status(s)]}" for s, n in self.counts.items() if n) or "no checks"
@@ -136,6 +159,7 @@ def build_view(run: CheckRun) -> ReportView:
     table = run.table
     implicit = [r for r in run.results if r.origin == "implicit"]
     marks = _implicit_marks(implicit)
+    odd = odd_cells(implicit)
     plan = [r for r in table if r.scope in PLAN_SCOPES]
     beam = [r for r in table if r.scope == "beam"]
     return ReportView(
@@ -144,11 +168,13 @@ def build_view(run: CheckRun) -> ReportView:
         sources_read=table.sources,
         source_errors=dict(table.source_errors),
         plan_sources=_present(plan),
-        plan_rows=_pivot(plan, marks, beam_order=[]),
+        plan_rows=_pivot(plan, marks, odd, beam_order=[]),
         beam_sources=_present(beam),
-        beam_rows=_pivot(beam, marks, beam_order=table.beams()),
+        beam_rows=_pivot(beam, marks, odd, beam_order=table.beams()),
         record_tables=[_records(table.rows, scope) for scope in RECORD_SCOPES if any(r.scope == scope for r in table)],
-        notices=_notices(run, implicit),
+        notices=[Notice(Status.WARN, "", text) for text in run.warnings],
+        failures=failures(run),
+        course=course_facts(run) if run.check_kind != "initial" else [],
         explicit=by_severity([r for r in run.automatic if r.origin != "implicit"]),
         implicit=implicit,
         manual=run.manual,
@@ -171,6 +197,25 @@ def fmt_value(value: Value) -> str:
     return str(value)
 
 
+def fmt_param(param: str, value: Value) -> str:
+    """A value of ``param``: dates and times as ``2024-05-01 14:03`` (no ``T``, no seconds), others as :func:`fmt_value`."""
+    spec = VOCABULARY.get(param)
+    if spec is not None and spec.value_type == "date" and isinstance(value, str):
+        return short_time(value)
+    return fmt_value(value)
+
+
+def short_time(text: str) -> str:
+    """``2026-11-07T08:00:00`` -> ``2026-11-07 08:00``; a bare date stays a date; text that is no time is kept."""
+    try:
+        when = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        return text
+    if len(text.strip()) <= 10:
+        return when.strftime("%Y-%m-%d")
+    return when.strftime("%Y-%m-%d %H:%M")
+
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
 
 
@@ -178,14 +223,6 @@ def printable(text: object) -> str:
     """``text`` with control and direction-changing characters shown as ``\\xNN`` / ``\\uNNNN``, so data can
     neither move a terminal's cursor nor reorder what a report shows; tab and newline are kept."""
     return _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", str(text))
-
-
-def param_label(param: str) -> str:
-    """``mu (MU)``, ``gantry_start (deg)``; no unit where the name already ends with it."""
-    unit = VOCABULARY[param].unit if param in VOCABULARY else ""
-    if not unit or param.lower().endswith("_" + unit.lower()):
-        return param
-    return f"{param} ({unit})"
 
 
 def beam_text(beam: str) -> str:
@@ -236,6 +273,43 @@ def _verdict(auto: list[CheckResult], *, others: bool) -> str:
     return line
 
 
+def course_facts(run: CheckRun) -> list[tuple[str, str]]:
+    """Where the course stands, for an on-treatment check: fraction n of N, dose so far of total, the review window."""
+    plan = [r for r in run.table if r.scope in PLAN_SCOPES]
+    done, total = _first_raw(plan, "fractions_delivered"), _first_raw(plan, "fractions")
+    dose, total_dose = _first_raw(plan, "dose_delivered_cgy"), _first_raw(plan, "total_dose_cgy")
+    facts = []
+    if done is not None or total is not None:
+        facts.append(("Fraction", f"{_num(done)} of {_num(total)}"))
+    if dose is not None or total_dose is not None:
+        facts.append(("Dose so far", f"{_num(dose)} of {_num(total_dose)} cGy"))
+    last = _first_raw(plan, "last_check_date")
+    end = created_text(run)[:10]
+    if last:
+        since = short_time(str(last))
+        n = _deliveries_since(run, str(last))
+        facts.append(("Review window", f"{since} to {end} (since the last chart check): {n} deliver{'y' if n == 1 else 'ies'}"))
+    else:
+        facts.append(("Review window", f"the whole course to {end} (no earlier chart check recorded)"))
+    return facts
+
+
+def _num(value: Value) -> str:
+    return "?" if value is None else number(value)
+
+
+def _first_raw(rows: list[Param], param: str) -> Value:
+    by_source = {r.source: r.value for r in rows if r.param == param and r.value is not None}
+    return next((by_source[s] for s in SOURCES if s in by_source), None)
+
+
+def _deliveries_since(run: CheckRun, since: str) -> int:
+    """Delivery records after ``since`` from the first source (in display order) that keeps any."""
+    when = {(r.source, r.item): str(r.value) for r in run.table if r.scope == "delivery" and r.param == "delivered_at" and r.value is not None}
+    source = next((s for s in SOURCES if any(k[0] == s for k in when)), None)
+    return sum(1 for (s, _), at in when.items() if s == source and at.replace(" ", "T") > since.replace(" ", "T"))
+
+
 def created_stamp(run: CheckRun) -> str:
     """``YYYYMMDD_HHMMSS`` from ``run.created`` (ISO 8601), for file names."""
     try:
@@ -282,11 +356,11 @@ def _implicit_marks(implicit: list[CheckResult]) -> dict[tuple[str, str], CheckR
     return marks
 
 
-def _pivot(rows: list[Param], marks: dict[tuple[str, str], CheckResult], beam_order: list[str]) -> list[ParamRow]:
+def _pivot(rows: list[Param], marks: dict[tuple[str, str], CheckResult], odd: dict[tuple[str, str], frozenset[str]], beam_order: list[str]) -> list[ParamRow]:
     """One ParamRow per (scope, beam, param); several values from one source are joined."""
     cells: dict[tuple[str, str, str], dict[str, list[str]]] = {}
     for r in rows:
-        cells.setdefault((r.scope, r.beam, r.param), {}).setdefault(r.source, []).append(fmt_value(r.value))
+        cells.setdefault((r.scope, r.beam, r.param), {}).setdefault(r.source, []).append(fmt_param(r.param, r.value))
     beam_rank = {b: i for i, b in enumerate(beam_order)}
     scope_rank = {s: i for i, s in enumerate((*PLAN_SCOPES, "beam"))}
 
@@ -299,7 +373,8 @@ def _pivot(rows: list[Param], marks: dict[tuple[str, str], CheckResult], beam_or
         scope, beam, param = key
         mark = marks.get((beam, param))
         values = {s: " / ".join(v) for s, v in cells[key].items()}
-        out.append(ParamRow(scope, beam, param, param_label(param), values, mark.status if mark else None, mark.message if mark else ""))
+        status, message = (mark.status, mark.message) if mark else (None, "")
+        out.append(ParamRow(scope, beam, param, param_label(param), values, status, message, odd.get((beam, param), frozenset())))
     return out
 
 
@@ -310,17 +385,6 @@ def _records(rows: list[Param], scope: str) -> RecordTable:
         if r.scope != scope:
             continue
         params.setdefault(r.param, None)
-        records.setdefault((r.source, r.item or r.beam), {})[r.param] = fmt_value(r.value)
+        records.setdefault((r.source, r.item or r.beam), {})[r.param] = fmt_param(r.param, r.value)
     ordered = sorted(params, key=lambda p: _ORDER.get(p, len(_ORDER)))
     return RecordTable(scope, RECORD_TITLES.get(scope, scope), ordered, [(s, i, v) for (s, i), v in records.items()])
-
-
-def _notices(run: CheckRun, implicit: list[CheckResult]) -> list[Notice]:
-    """Implicit disagreements naming the beam (worst first), then the warnings the run collected."""
-    out = [
-        Notice(r.status, r.beam, f"{beam_text(r.beam)}: {r.param or r.name}: {r.message or LABELS[r.status]}")
-        for r in by_severity(implicit)
-        if r.status in (Status.ERROR, Status.FAIL, Status.WARN)
-    ]
-    out += [Notice(Status.WARN, "", text) for text in run.warnings]
-    return out
