@@ -7,7 +7,7 @@ from pathlib import Path
 from collections.abc import Callable
 
 from plancheck.checks.engine import run_checks, select_rule_set
-from plancheck.checks.kinds import KINDS
+from plancheck.checks.check_types import CHECK_TYPES
 from plancheck.checks.results import CheckRun
 from plancheck.collector import collect as _collect
 from plancheck.config import Config, load_config
@@ -22,7 +22,7 @@ def _config(config: Config | str | Path | None) -> Config:
 
 
 def rule_library(config: Config) -> RuleLibrary:
-    return RuleLibrary(config.rule_dirs, registered=KINDS)
+    return RuleLibrary(config.rule_dirs, registered=CHECK_TYPES)
 
 
 def collect(patient_id: str, *, plan: str | None = None, config: Config | str | Path | None = None) -> ParamTable:

@@ -67,15 +67,15 @@ def validate_row(row: Param) -> None:
         raise SchemaError(f"{where}: source {row.source!r} is not one of {', '.join(SOURCES)}")
     if row.scope in ("beam",) and not row.beam:
         raise SchemaError(f"{where}: beam-scope parameter {row.param!r} has no beam label")
-    kind = VOCABULARY[row.param].kind
+    value_type = VOCABULARY[row.param].value_type
     if row.value is not None:
-        if kind in ("number", "angle") and (
+        if value_type in ("number", "angle") and (
             isinstance(row.value, bool) or not isinstance(row.value, (int, float)) or not math.isfinite(row.value)
         ):
             raise SchemaError(f"{where}: {row.param} must be a finite number, got {row.value!r}")
-        if kind == "bool" and not isinstance(row.value, bool):
+        if value_type == "bool" and not isinstance(row.value, bool):
             raise SchemaError(f"{where}: {row.param} must be true or false, got {row.value!r}")
-        if kind in ("text", "date") and not isinstance(row.value, str):
+        if value_type in ("text", "date") and not isinstance(row.value, str):
             raise SchemaError(f"{where}: {row.param} must be text, got {row.value!r}")
 
 

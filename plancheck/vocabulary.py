@@ -1,7 +1,7 @@
 """The shared parameter vocabulary: every param a source may emit, kept in one place.
 
 Each entry names the parameter, its unit after normalisation at the source, the
-scope it belongs to, the kind of value, the default tolerance (and action level)
+scope it belongs to, its value type, the default tolerance (and action level)
 used by implicit cross-source checks, and a one-line description. Rule sets may
 override tolerances; sources must not emit a name that is not listed here.
 """
@@ -17,7 +17,7 @@ class ParamSpec:
 
     name: str
     scope: str
-    kind: str  # "number", "text", "bool", "date", "angle"
+    value_type: str  # "number", "text", "bool", "date", "angle"
     unit: str = ""
     tolerance: float | None = None  # |a - b| <= tolerance passes
     action: float | None = None  # tolerance < |a - b| <= action warns; beyond fails
@@ -110,7 +110,7 @@ _SPECS = [
     # documents
     ParamSpec("document_title", "document", "text", compare=False, description="Document title"),
     ParamSpec("document_approved", "document", "bool", compare=False, description="Document signed or approved"),
-    ParamSpec("document_newest", "document", "bool", compare=False, description="Newest non-void version of its kind"),
+    ParamSpec("document_newest", "document", "bool", compare=False, description="Newest non-void version of its type"),
     # --- plan PDF and second-check sources (plancheck/sources/pdfplan) ---
     ParamSpec("rx_target", "prescription", "text", compare=False, description="Target the prescription is written to (structure or volume)"),
     ParamSpec("plan_status", "prescription", "text", compare=False, description="Plan approval state as the planning system prints it"),

@@ -1,4 +1,4 @@
-"""Documentation that cannot rot: every command and every check kind is named in the README."""
+"""Documentation that cannot rot: every command and every check type is named in the README."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer.main
 
-from plancheck.checks.kinds import KINDS
+from plancheck.checks.check_types import CHECK_TYPES
 from plancheck.cli.main import app
 
 README = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
@@ -19,8 +19,8 @@ def test_every_command_is_in_the_readme() -> None:
     assert names and not missing, f"README does not show: {missing}"
 
 
-def test_every_check_kind_is_in_the_readme() -> None:
-    assert all(kind in README for kind in KINDS)
+def test_every_check_type_is_in_the_readme() -> None:
+    assert all(name in README for name in CHECK_TYPES)
 
 
 def test_readme_python_api_example_runs(tmp_path, monkeypatch, demo_clinic) -> None:

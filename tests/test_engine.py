@@ -24,11 +24,11 @@ def results(table: ParamTable, kind: str = "initial", rules: str = "photon-vmat"
 
 
 def implicit(res, param: str, beam: str = ""):
-    return [r for r in res if r.kind == "implicit" and r.param == param and r.beam == beam]
+    return [r for r in res if r.origin == "implicit" and r.param == param and r.beam == beam]
 
 
 def test_identical_sources_agree(vmat_table: ParamTable) -> None:
-    res = [r for r in results(vmat_table) if r.kind == "implicit"]
+    res = [r for r in results(vmat_table) if r.origin == "implicit"]
     assert res and all(r.status == Status.PASS for r in res)
 
 
@@ -68,7 +68,7 @@ def test_explicit_checks_per_beam_and_missing_values(vmat_table: ParamTable) -> 
     assert by_id[("beam.mu_range", "1-2")].status == Status.PASS
     # no prescription approval row anywhere: the check cannot run, so it is an error, not a pass
     assert by_id[("rx.approved", "")].status == Status.ERROR and "rx_approved" in by_id[("rx.approved", "")].message
-    assert any(r.kind == "manual" and r.status == Status.MANUAL for r in res)
+    assert any(r.origin == "manual" and r.status == Status.MANUAL for r in res)
 
 
 def test_per_record_checks_aggregate(vmat_table: ParamTable) -> None:
@@ -133,12 +133,12 @@ def test_unsupported_modality_is_named_not_checked_as_photon() -> None:
     res = run_checks(_with_modality(table, proton, "proton", "150P"), rs, "initial", today=TODAY)
     (named,) = [r for r in res if r.id == "rules.rule_set_for_beam"]
     assert named.status == Status.ERROR and "no rule set for proton fields" in named.message and proton[0] in named.message
-    assert not [r for r in res if r.kind == "explicit" and r.beam == proton[0]]  # no photon checks on the proton beam
-    assert [r for r in res if r.kind == "implicit" and r.beam == proton[0]]  # cross-source comparison still runs
+    assert not [r for r in res if r.origin == "explicit" and r.beam == proton[0]]  # no photon checks on the proton beam
+    assert [r for r in res if r.origin == "implicit" and r.beam == proton[0]]  # cross-source comparison still runs
     everything = _with_modality(table, table.beams(), "proton", "150P")
     only = select_rule_set(RuleLibrary(), everything, TODAY)
     assert only.name == "general" and only.unsupported == ("proton",)
-    assert not [r for r in run_checks(everything, only, "initial", today=TODAY) if r.kind == "explicit" and r.beam]
+    assert not [r for r in run_checks(everything, only, "initial", today=TODAY) if r.origin == "explicit" and r.beam]
 
 
 def test_sets_that_fit_equally_are_merged_not_refused(tmp_path) -> None:

@@ -158,7 +158,7 @@ GOOD = Path(__file__).resolve().parent.parent / "plancheck/sources/pdf_templates
     ("  rx_target: {label: '^Target:'}", "  rx_target: {label: '^Target:'}\n  rx_target: {label: 'Target'}", "written twice"),
     ("      mu: {header: '\\bMU\\b'}", "      mu: {header: '\\bMU\\b', value: '(?P<mu>[\\d.]+) (?P<gantry_stp>x)'}", "not a vocabulary parameter"),
     ("  rx_target: {label: '^Target:'}", "  rx_target: {label: '^Target:', value: '(?P<mu>.+)'}", "cannot come from a field"),
-    ("kind: plan", "kind: plan\n  oops: [", "not valid YAML"),
+    ("report_type: plan", "report_type: plan\n  oops: [", "not valid YAML"),
 ])
 def test_bad_template_names_file_and_line(tmp_path, old, new, words) -> None:
     text = GOOD.read_text()

@@ -277,7 +277,7 @@ def test_mosaiq_style_records_newest_non_void(reports, templates) -> None:
         DocumentRecord("14", "MU check", "Second Check", reports[("radcalc", "long")][0].path, None, None, 1, False),
     ]
     refs = refs_from_records(records)
-    assert [(r.kind, r.version, r.newest) for r in refs] == [("plan", 1, False), ("plan", 2, True), ("second_check", 1, True)]
+    assert [(r.report_type, r.version, r.newest) for r in refs] == [("plan", 1, False), ("plan", 2, True), ("second_check", 1, True)]
     reading = read_plan_pdf(Request("60x60x60", None, Config()), finders=[records_finder(lambda pid: records)], templates=templates)
     docs = {r.param: (r.value, r.provenance) for r in reading.rows if r.scope == "document"}
     assert docs["document_newest"] == (True, "MOSAIQ document 12")
@@ -361,7 +361,7 @@ def test_every_template_key_and_inspect_option_is_documented() -> None:
 
 TWO_LINE_HEADER_TEMPLATE = """
 name: units_below
-kind: plan
+report_type: plan
 recognise: {anchors: ['^Treatment fields']}
 ignore: ['^Page \\d+$']
 fields:

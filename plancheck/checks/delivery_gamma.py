@@ -1,4 +1,4 @@
-"""The ``delivery.gamma`` check kind: the MU density of a delivery against the plan's, by gamma.
+"""The ``delivery.gamma`` check type: the MU density of a delivery against the plan's, by gamma.
 
 Where the evaluation source has recordings (iCOM), every recorded delivery in the
 collected table (since the last chart check, for weekly checks) is matched to its plan beam and MOSAIQ

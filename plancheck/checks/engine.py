@@ -23,7 +23,7 @@ from plancheck.table import ParamTable
 def source_error_results(table: ParamTable) -> list[CheckResult]:
     """A source that could not be read is itself a result: never silently missing."""
     return [
-        CheckResult(id=f"source.{name}", name=f"{name} read", kind="explicit", status=Status.ERROR, message=message)
+        CheckResult(id=f"source.{name}", name=f"{name} read", origin="explicit", status=Status.ERROR, message=message)
         for name, message in table.source_errors.items()
     ]
 

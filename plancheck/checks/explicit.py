@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from plancheck.checks.context import CheckContext
-from plancheck.checks.kinds import KINDS
+from plancheck.checks.check_types import CHECK_TYPES
 from plancheck.checks.results import CheckResult, Status, worst
 from plancheck.checks.scope import PRIORITY, TableScope, plan_beams, treatment_beams
 from plancheck.rules.expr import ExprError, MissingValue
@@ -77,8 +77,8 @@ def _evaluate(check: RuleCheck, scope: TableScope) -> tuple[Status, str]:
 
 def _result(check: RuleCheck, status: Status, message: str, beam: str = "", **details: Any) -> CheckResult:
     return CheckResult(
-        id=check.id, name=check.name, kind="explicit", status=status, message=message, beam=beam,
-        details={"origin": check.origin, "reference": check.reference, **details},
+        id=check.id, name=check.name, origin="explicit", status=status, message=message, beam=beam,
+        details={"declared_at": check.origin, "reference": check.reference, **details},
     )
 
 
@@ -102,15 +102,15 @@ def run_expression(check: RuleCheck, ctx: CheckContext) -> list[CheckResult]:
 
 
 def run_check(check: RuleCheck, ctx: CheckContext) -> list[CheckResult]:
-    """Run one explicit check of any kind; never raises."""
+    """Run one explicit check of any type; never raises."""
     if check.type == "expression":
         return run_expression(check, ctx)
     try:
-        return KINDS[check.type](check, ctx)
+        return CHECK_TYPES[check.type](check, ctx)
     except Exception as exc:
         log.debug("check %s (%s) raised", check.id, check.type, exc_info=True)
         return [_result(check, Status.ERROR, f"{check.type} could not run: {exc}")]
 
 
 def manual_result(item: ManualItem) -> CheckResult:
-    return CheckResult(id=item.id, name=item.text, kind="manual", status=Status.MANUAL, message="to tick by hand", details={"origin": item.origin})
+    return CheckResult(id=item.id, name=item.text, origin="manual", status=Status.MANUAL, message="to tick by hand", details={"declared_at": item.origin})

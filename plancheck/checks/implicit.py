@@ -18,14 +18,14 @@ from plancheck.table import Param, ParamTable
 from plancheck.vocabulary import VOCABULARY
 
 
-def difference(kind: str, a: Any, b: Any) -> float:
+def difference(value_type: str, a: Any, b: Any) -> float:
     """|a - b|, the shorter way round the circle for angles."""
     d = abs(float(a) - float(b))
-    return min(d, 360.0 - d) if kind == "angle" else d
+    return min(d, 360.0 - d) if value_type == "angle" else d
 
 
-def _equal_text(kind: str, a: Any, b: Any) -> bool:
-    if kind == "date":
+def _equal_text(value_type: str, a: Any, b: Any) -> bool:
+    if value_type == "date":
         return str(a)[:10] == str(b)[:10]
     if isinstance(a, str) and isinstance(b, str):
         return " ".join(a.split()).upper() == " ".join(b.split()).upper()
@@ -40,9 +40,9 @@ def compare_param(rows: list[Param], tolerance: Tolerance | None) -> CheckResult
     values = {r.source: r.value for r in rows}
     status, worst_diff, notes = Status.PASS, 0.0, []
     for other in others:
-        if spec.kind in ("number", "angle"):
+        if spec.value_type in ("number", "angle"):
             tol = tolerance or Tolerance(spec.tolerance or 0.0, spec.action if spec.action is not None else (spec.tolerance or 0.0))
-            diff = difference(spec.kind, ref.value, other.value)
+            diff = difference(spec.value_type, ref.value, other.value)
             worst_diff = max(worst_diff, diff)
             if diff > tol.action + 1e-9:
                 status = Status.FAIL
@@ -50,14 +50,14 @@ def compare_param(rows: list[Param], tolerance: Tolerance | None) -> CheckResult
             elif diff > tol.tolerance + 1e-9:
                 status = Status.WARN if status == Status.PASS else status
                 notes.append(f"{other.source} {other.value:g} vs {ref.source} {ref.value:g} (differs by {diff:g} {spec.unit}, tolerance {tol.tolerance:g})".replace("  ", " "))
-        elif not _equal_text(spec.kind, ref.value, other.value):
+        elif not _equal_text(spec.value_type, ref.value, other.value):
             status = Status.FAIL
             notes.append(f"{other.source} {other.value!r} vs {ref.source} {ref.value!r}")
     message = "; ".join(notes) if notes else f"agrees across {', '.join(values)}"
     return CheckResult(
         id=f"implicit.{ref.param}",
         name=f"{spec.description or ref.param} agrees across sources",
-        kind="implicit",
+        origin="implicit",
         status=status,
         message=message,
         beam=ref.beam,
@@ -84,7 +84,7 @@ def beam_presence(table: ParamTable) -> list[CheckResult]:
             CheckResult(
                 id="implicit.beam_presence",
                 name="Beam present in every plan source",
-                kind="implicit",
+                origin="implicit",
                 status=Status.FAIL if missing else Status.PASS,
                 message=f"beam {beam}: missing from {', '.join(missing)}" if missing else f"beam {beam}: in {', '.join(by_source)}",
                 beam=beam,

@@ -41,7 +41,7 @@ class CheckResult:
 
     id: str
     name: str
-    kind: str  # implicit | explicit | manual
+    origin: str  # implicit | explicit | manual: which part of plancheck produced it
     status: Status
     message: str = ""
     beam: str = ""
@@ -71,11 +71,11 @@ class CheckRun:
 
     @property
     def automatic(self) -> list[CheckResult]:
-        return [r for r in self.results if r.kind != "manual"]
+        return [r for r in self.results if r.origin != "manual"]
 
     @property
     def manual(self) -> list[CheckResult]:
-        return [r for r in self.results if r.kind == "manual"]
+        return [r for r in self.results if r.origin == "manual"]
 
     def by_status(self, status: Status) -> list[CheckResult]:
         return [r for r in self.results if r.status == status]

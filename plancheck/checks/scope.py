@@ -21,7 +21,7 @@ __all__ = ["PLAN_SOURCES", "PRIORITY", "TableScope", "first_by_priority", "plan_
 
 
 def _typed(row: Param) -> Any:
-    if VOCABULARY[row.param].kind == "date" and isinstance(row.value, str) and row.value:
+    if VOCABULARY[row.param].value_type == "date" and isinstance(row.value, str) and row.value:
         try:
             return dt.datetime.fromisoformat(row.value)
         except ValueError:

@@ -151,7 +151,7 @@ def unsupported_results(table: ParamTable, rule_set: RuleSet) -> list[CheckResul
         beams = [b for b in treatment_beams(table) if beam_modality(table, b) == modality]
         if beams:
             out.append(CheckResult(
-                id="rules.rule_set_for_beam", name="A rule set fits every treatment beam", kind="explicit", status=Status.ERROR,
+                id="rules.rule_set_for_beam", name="A rule set fits every treatment beam", origin="explicit", status=Status.ERROR,
                 message=f"no rule set for {modality} fields ({', '.join(beams)}): their per-beam checks did not run "
                         f"(cross-source comparisons did); add a rule set whose match: fits them",
                 details={"modality": modality, "beams": beams},

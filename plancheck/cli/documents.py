@@ -29,13 +29,13 @@ def documents(patient_id: str = typer.Argument(..., help="Patient ID (MOSAIQ IDA
     if not finders:
         raise typer.BadParameter("no document source configured: set [folders] documents (with [mosaiq] url) or [folders] pdf in plancheck.toml")
     refs = [ref for finder in finders for ref in finder(Request(patient_id, None, cfg))]
-    grid = Table("kind", "title", "version", "approved", "newest", "file", "from", title=f"documents of {escape(patient_id)}", title_justify="left")
+    grid = Table("report type", "title", "version", "approved", "newest", "file", "from", title=f"documents of {escape(patient_id)}", title_justify="left")
     grid.columns[5].overflow = "fold"
     grid.columns[5].min_width = 16
-    for ref in sorted(refs, key=lambda r: (r.kind, not r.newest, -(r.version or 0))):
+    for ref in sorted(refs, key=lambda r: (r.report_type, not r.newest, -(r.version or 0))):
         approved = "[green]yes[/]" if ref.approved else ("[red]no[/]" if ref.approved is False else "?")
         approved += f" {ref.approved_at[:10]}" if ref.approved_at else ""
-        grid.add_row(ref.kind, escape(ref.title), "" if ref.version is None else str(ref.version), approved,
+        grid.add_row(ref.report_type, escape(ref.title), "" if ref.version is None else str(ref.version), approved,
                      "[bold]newest[/]" if ref.newest else "older", escape(ref.path.name), escape(ref.origin or ref.problem))
     out = console()
     out.print(grid)

@@ -107,7 +107,7 @@ def list_templates(config: Path | None = CONFIG, templates_dir: list[Path] | Non
         raise _fail(exc) from None
     for t in templates:
         anchors = ", ".join(f"'{a.pattern}'" for a in t.anchors)
-        typer.echo(f"{t.name:12} {t.kind:13} {t.description}\n{'':12} file: {t.path}\n{'':12} anchors: {anchors}")
+        typer.echo(f"{t.name:12} {t.report_type:13} {t.description}\n{'':12} file: {t.path}\n{'':12} anchors: {anchors}")
 
 
 def inspection(document: Document, templates: TemplateSet, parsed: Parsed | None, problem: str) -> dict[str, Any]:
@@ -136,7 +136,7 @@ def inspection(document: Document, templates: TemplateSet, parsed: Parsed | None
     if parsed is None:
         return data
     t = parsed.template
-    data["template"] = {"name": t.name, "kind": t.kind, "description": t.description, "path": str(t.path),
+    data["template"] = {"name": t.name, "report_type": t.report_type, "description": t.description, "path": str(t.path),
                         "anchors": [{"pattern": a.pattern, "page": a.page, "line": a.line} for a in parsed.recognition.anchors]}
     data["fields"] = [{"name": f.name, "param": f.param, "value": f.value, "page": f.page, "line": f.line, "text": f.text} for f in parsed.values]
     data["missing"] = [{"name": m.name, "params": list(m.params), "pattern": m.pattern, "reason": m.reason,

@@ -57,12 +57,12 @@ def show(name: str = typer.Argument(..., help="Rule set name, e.g. photon-vmat."
 @reports_errors
 def validate(folders: list[Path] = typer.Argument(None, help="Clinic rule folders (default: those in plancheck.toml)."), config: Path = ConfigOption) -> None:
     """Check rule files: every problem is reported with its file, line and what is wrong (exit 2)."""
-    from plancheck.checks.kinds import KINDS
+    from plancheck.checks.check_types import CHECK_TYPES
     from plancheck.rules.loader import RuleLibrary, RuleProblems
 
     dirs = folders or list(config_from(config).rule_dirs)
     try:
-        sets = RuleLibrary(dirs, registered=KINDS, strict=False).validate()
+        sets = RuleLibrary(dirs, registered=CHECK_TYPES, strict=False).validate()
     except RuleProblems as exc:
         for problem in exc.problems:
             err.print(f"[bold red]error:[/] {escape(problem.message)}", highlight=False, soft_wrap=True)
@@ -76,8 +76,8 @@ def params() -> None:
     """List the parameter vocabulary names usable in rule expressions, with unit and default tolerance."""
     from plancheck.vocabulary import VOCABULARY
 
-    table = Table("param", "scope", "kind", "unit", "tolerance/action", "description")
+    table = Table("param", "scope", "value type", "unit", "tolerance/action", "description")
     for spec in VOCABULARY.values():
         tol = f"{spec.tolerance:g}/{spec.action:g}" if spec.tolerance is not None and spec.action is not None else ""
-        table.add_row(spec.name, spec.scope, spec.kind, spec.unit, tol, spec.description)
+        table.add_row(spec.name, spec.scope, spec.value_type, spec.unit, tol, spec.description)
     out.print(table)

@@ -86,28 +86,28 @@ def _rank(source: str) -> int:
     return PRIORITY.index(source) if source in PRIORITY else len(PRIORITY)
 
 
-def _close(kind: str, a: Any, b: Any, tolerance: float) -> bool:
-    if kind in ("number", "angle"):
+def _close(value_type: str, a: Any, b: Any, tolerance: float) -> bool:
+    if value_type in ("number", "angle"):
         try:
-            return abs(_signed(kind, float(a), float(b))) <= tolerance + 1e-9
+            return abs(_signed(value_type, float(a), float(b))) <= tolerance + 1e-9
         except (TypeError, ValueError):
             return a == b
-    if kind == "date":
+    if value_type == "date":
         return str(a)[:10] == str(b)[:10]
     return " ".join(str(a).split()).upper() == " ".join(str(b).split()).upper()
 
 
-def _signed(kind: str, a: float, b: float) -> float:
+def _signed(value_type: str, a: float, b: float) -> float:
     d = a - b
-    return (d + 180.0) % 360.0 - 180.0 if kind == "angle" else d
+    return (d + 180.0) % 360.0 - 180.0 if value_type == "angle" else d
 
 
-def _groups(values: dict[str, Any], kind: str, tolerance: float) -> list[list[str]]:
+def _groups(values: dict[str, Any], value_type: str, tolerance: float) -> list[list[str]]:
     """Sources grouped by agreement, largest group first (ties: the most authoritative source's group)."""
     left = sorted(values, key=_rank)
     groups = []
     while left:
-        best = max(([s for s in left if _close(kind, values[s], values[c], tolerance)] for c in left), key=len)
+        best = max(([s for s in left if _close(value_type, values[s], values[c], tolerance)] for c in left), key=len)
         groups.append(best)
         left = [s for s in left if s not in best]
     return groups
@@ -119,16 +119,16 @@ def disagreements(result: CheckResult) -> list[Disagreement]:
     spec = VOCABULARY.get(result.param)
     if not isinstance(values, dict) or len(values) < 2 or spec is None:
         return []
-    groups = _groups(values, spec.kind, spec.tolerance or 0.0)
+    groups = _groups(values, spec.value_type, spec.tolerance or 0.0)
     agreed = groups[0]
     ref = values[agreed[0]]
     out = []
     for odd in groups[1:]:
         value = values[odd[0]]
         diff = pct = None
-        if spec.kind in ("number", "angle"):
+        if spec.value_type in ("number", "angle"):
             try:
-                diff = _signed(spec.kind, float(value), float(ref))
+                diff = _signed(spec.value_type, float(value), float(ref))
                 pct = 100.0 * diff / float(ref) if spec.unit in PERCENT_UNITS and float(ref) else None
             except (TypeError, ValueError):
                 diff = None
@@ -179,14 +179,14 @@ def failures(run: CheckRun) -> list[Failure]:
     labels = item_labels(run.table)
     out = []
     for r in sorted((r for r in run.automatic if r.status in BAD), key=lambda r: _rank_status(r.status)):
-        if r.kind == "implicit":
+        if r.origin == "implicit":
             label = short_name(r.param) if r.param in VOCABULARY else ""
             where = f"beam {r.beam} " if r.beam else ""
             lines = [d.line() for d in disagreements(r)] or [f"{where}{label}: {r.message}" if label else r.message]
             name = f"Sources agree: {label}" if label else r.name
         else:
             lines, name = [readable_message(r, labels)], r.name or r.id
-        out.append(Failure(r.status, r.id, name, r.beam, lines, list(r.figures), cross_source=r.kind == "implicit"))
+        out.append(Failure(r.status, r.id, name, r.beam, lines, list(r.figures), cross_source=r.origin == "implicit"))
     return out
 
 

@@ -14,7 +14,7 @@ from plancheck.checks.results import CheckResult, CheckRun, Status
 from plancheck.report.view import ReportError
 from plancheck.table import ParamTable, SchemaError
 
-_RESULT_FIELDS = ("id", "name", "kind", "message", "beam", "param", "details", "figures")
+_RESULT_FIELDS = ("id", "name", "origin", "message", "beam", "param", "details", "figures")
 
 
 def write_json(run: CheckRun, path: str | Path) -> Path:
@@ -68,6 +68,8 @@ def _result(record: Any, index: int, where: str) -> CheckResult:
     try:
         status = Status(record["status"])
         fields = {k: record[k] for k in _RESULT_FIELDS if k in record}
+        if "origin" not in fields and "kind" in record:  # runs saved before the rename called it kind
+            fields["origin"] = record["kind"]
         return CheckResult(status=status, **fields)
     except (KeyError, ValueError, TypeError) as exc:
         raise ReportError(f"result {index} is not a check result ({exc})", where=where) from None

@@ -157,7 +157,7 @@ class ReportView:
 def build_view(run: CheckRun) -> ReportView:
     """Work out the report's content from ``run`` alone."""
     table = run.table
-    implicit = [r for r in run.results if r.kind == "implicit"]
+    implicit = [r for r in run.results if r.origin == "implicit"]
     marks = _implicit_marks(implicit)
     odd = odd_cells(implicit)
     plan = [r for r in table if r.scope in PLAN_SCOPES]
@@ -175,7 +175,7 @@ def build_view(run: CheckRun) -> ReportView:
         notices=[Notice(Status.WARN, "", text) for text in run.warnings],
         failures=failures(run),
         course=course_facts(run) if run.check_kind != "initial" else [],
-        explicit=by_severity([r for r in run.automatic if r.kind != "implicit"]),
+        explicit=by_severity([r for r in run.automatic if r.origin != "implicit"]),
         implicit=implicit,
         manual=run.manual,
         summary=summary_line(run),
@@ -200,7 +200,7 @@ def fmt_value(value: Value) -> str:
 def fmt_param(param: str, value: Value) -> str:
     """A value of ``param``: dates and times as ``2024-05-01 14:03`` (no ``T``, no seconds), others as :func:`fmt_value`."""
     spec = VOCABULARY.get(param)
-    if spec is not None and spec.kind == "date" and isinstance(value, str):
+    if spec is not None and spec.value_type == "date" and isinstance(value, str):
         return short_time(value)
     return fmt_value(value)
 

@@ -54,14 +54,14 @@ def _rule_files(folder: Path) -> list[Path]:
         raise RuleError(f"cannot read the rule folder ({reason})", where=str(folder)[:200], fix="check [rules] dirs in plancheck.toml") from None
 
 
-def _kind_settings(registered: Iterable[str] | Mapping[str, Any] | None) -> dict[str, Mapping[str, str] | None]:
-    """Registered check kinds and the ``with:`` keys each accepts (None: not declared, not checked)."""
+def _check_type_settings(registered: Iterable[str] | Mapping[str, Any] | None) -> dict[str, Mapping[str, str] | None]:
+    """Registered check types and the ``with:`` keys each accepts (None: not declared, not checked)."""
     if registered is None:
-        from plancheck.checks.kinds import KINDS
+        from plancheck.checks.check_types import CHECK_TYPES
 
-        registered = KINDS
+        registered = CHECK_TYPES
     if isinstance(registered, Mapping):
-        return {name: getattr(kind, "accepts", None) for name, kind in registered.items()}
+        return {name: getattr(check_type, "accepts", None) for name, check_type in registered.items()}
     return dict.fromkeys(registered)
 
 
@@ -73,8 +73,8 @@ class RuleLibrary:
     """
 
     def __init__(self, clinic_dirs: Iterable[Path] = (), registered: Iterable[str] | Mapping[str, Any] | None = None, *, strict: bool = True) -> None:
-        self.kinds = _kind_settings(registered)
-        self.registered = tuple(self.kinds)
+        self.check_types = _check_type_settings(registered)
+        self.registered = tuple(self.check_types)
         self.raw: dict[str, list[tuple[Path, LineDict]]] = {}
         self.file_problems = Problems()
         for folder in (shipped_dir(), *clinic_dirs):
@@ -166,7 +166,7 @@ class RuleLibrary:
         rs.tolerances.update(parse_tolerances(data.get("tolerances"), path, data.line_of("tolerances"), problems))
         seen: dict[str, int] = {}
         for line, node in _entries(data, "checks", path, problems):
-            check = parse_check(node, path, line, self.kinds, problems)
+            check = parse_check(node, path, line, self.check_types, problems)
             if check is None:
                 continue
             if check.id in seen:

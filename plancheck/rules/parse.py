@@ -21,7 +21,7 @@ from plancheck.yamlfile import LineDict
 
 CHECK_KEYS = {"id", "name", "kinds", "type", "expect", "when", "for_each", "level", "message", "with", "reference"}
 MANUAL_KEYS = {"id", "text", "kinds", "reference"}
-# kinds of `with:` value a registered check kind may declare
+# value types of `with:` a registered check type may declare
 WITH_VALUES = {
     "source": "a source name",
     "bool": "true or false",
@@ -82,8 +82,8 @@ def _with_value(kind: str, value: Any) -> bool:
     return True
 
 
-def with_params(node: Any, ctype: str, kinds: Mapping[str, Mapping[str, str] | None], path: Path, line: int, label: str, problems: Problems) -> dict[str, Any]:
-    """The ``with:`` mapping of a registered kind, each key and value checked against what the kind declares."""
+def with_params(node: Any, ctype: str, check_types: Mapping[str, Mapping[str, str] | None], path: Path, line: int, label: str, problems: Problems) -> dict[str, Any]:
+    """The ``with:`` mapping of a registered check type, each key and value checked against what the type declares."""
     if node is None:
         return {}
     if not isinstance(node, LineDict):
@@ -92,10 +92,10 @@ def with_params(node: Any, ctype: str, kinds: Mapping[str, Mapping[str, str] | N
     if ctype == "expression":
         problems.add(f"{label}: `with:` is only for a registered type (e.g. delivery.gamma)", at(path, line))
         return {}
-    accepts = kinds.get(ctype)
+    accepts = check_types.get(ctype)
     for key, value in node.items():
         where = at(path, node.line_of(key))
-        if accepts is None:  # a kind that declares nothing: nothing to check against
+        if accepts is None:  # a check type that declares nothing: nothing to check against
             break
         if key not in accepts:
             hint = did_you_mean(str(key), accepts) or f"accepted: {', '.join(sorted(accepts))}"
@@ -106,11 +106,11 @@ def with_params(node: Any, ctype: str, kinds: Mapping[str, Mapping[str, str] | N
     return dict(node)
 
 
-def _check_fields(node: LineDict, path: Path, cid: str, kinds: Mapping[str, Mapping[str, str] | None], problems: Problems) -> tuple[str, str | None, str]:
+def _check_fields(node: LineDict, path: Path, cid: str, check_types: Mapping[str, Mapping[str, str] | None], problems: Problems) -> tuple[str, str | None, str]:
     where = at(path, node.line)
     ctype = node.get("type", "expression")
-    if ctype != "expression" and ctype not in kinds:
-        hint = did_you_mean(str(ctype), kinds) or f"known: expression, {', '.join(sorted(kinds))}"
+    if ctype != "expression" and ctype not in check_types:
+        hint = did_you_mean(str(ctype), check_types) or f"known: expression, {', '.join(sorted(check_types))}"
         problems.add(f"check {cid}: unknown type {ctype!r}", at(path, node.line_of("type")), hint)
     if ctype == "expression" and "expect" not in node:
         problems.add(f"check {cid}: an expression check needs `expect:`", where)
@@ -127,7 +127,7 @@ def _check_fields(node: LineDict, path: Path, cid: str, kinds: Mapping[str, Mapp
     return str(ctype), for_each, str(level)
 
 
-def parse_check(node: Any, path: Path, line: int, kinds: Mapping[str, Mapping[str, str] | None], problems: Problems) -> RuleCheck | None:
+def parse_check(node: Any, path: Path, line: int, check_types: Mapping[str, Mapping[str, str] | None], problems: Problems) -> RuleCheck | None:
     if not isinstance(node, LineDict):
         problems.add("each entry of `checks:` must be a mapping with id and expect (or type)", at(path, line))
         return None
@@ -136,7 +136,7 @@ def parse_check(node: Any, path: Path, line: int, kinds: Mapping[str, Mapping[st
         problems.add("check has no `id:` (a name such as beam.mu_range)", at(path, node.line))
         return None
     cid = node["id"]
-    ctype, for_each, level = _check_fields(node, path, cid, kinds, problems)
+    ctype, for_each, level = _check_fields(node, path, cid, check_types, problems)
     exprs = {k: expression(node[k], at(path, node.line_of(k)), f"check {cid} {k}", problems) if k in node else None for k in ("expect", "when")}
     return RuleCheck(
         id=cid,
@@ -148,7 +148,7 @@ def parse_check(node: Any, path: Path, line: int, kinds: Mapping[str, Mapping[st
         for_each=for_each,
         level=level,
         message=str(node.get("message", "")),
-        params=with_params(node.get("with"), ctype, kinds, path, node.line_of("with"), f"check {cid}", problems),
+        params=with_params(node.get("with"), ctype, check_types, path, node.line_of("with"), f"check {cid}", problems),
         reference=str(node.get("reference", "")),
         origin=at(path, node.line),
         origins={str(k): at(path, node.line_of(k)) for k in node},
@@ -176,8 +176,8 @@ def parse_tolerance(param: Any, spec: Any, path: Path, line: int, problems: Prob
     if param not in VOCABULARY:
         problems.add(f"tolerance for unknown parameter {param!r}", where, did_you_mean(str(param), VOCABULARY) or "see `plancheck rules params`")
         return None
-    if VOCABULARY[param].kind not in ("number", "angle"):
-        problems.add(f"tolerance for {param}: a {VOCABULARY[param].kind} parameter is compared exactly and takes no tolerance", where)
+    if VOCABULARY[param].value_type not in ("number", "angle"):
+        problems.add(f"tolerance for {param}: a {VOCABULARY[param].value_type} parameter is compared exactly and takes no tolerance", where)
         return None
     if not isinstance(spec, LineDict):
         tol = _level(spec, f"tolerance for {param}", where, problems)

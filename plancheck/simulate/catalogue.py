@@ -26,7 +26,7 @@ from plancheck.yamlfile import LineDict, LineList
 FAULT_KEYS = {"id", "description", "kind", "changes", "expect"}
 TARGET_KEYS = {"op", "source", "param", "beam", "item", "amount"}
 NUMERIC = ("number", "angle")
-# operation -> (parameter kinds it works on, or None when it takes no parameter)
+# operation -> (parameter value types it works on, or None when it takes no parameter)
 OP_PARAMS: dict[str, tuple[str, ...] | None] = {
     "set": ("number", "angle", "text", "bool", "date"), "scale": NUMERIC, "offset": NUMERIC, "offset_days": ("date",),
     "drop_beam": None, "add_beam": None, "shift_leaf_bank": None, "shift_leaf_pair": None, "drift_leaves": None, "short_mu": None,
@@ -57,17 +57,17 @@ def known_check_ids(library: RuleLibrary) -> set[str]:
 
 
 def _set_amount_problem(param: str, amount: Any) -> str:
-    kind = VOCABULARY[param].kind
-    if kind in NUMERIC and finite_number(amount) is None:
+    value_type = VOCABULARY[param].value_type
+    if value_type in NUMERIC and finite_number(amount) is None:
         return f"amount {amount!r} must be a finite number for {param}"
-    if kind == "bool" and not isinstance(amount, bool):
+    if value_type == "bool" and not isinstance(amount, bool):
         return f"amount {amount!r} must be true or false for {param}"
-    if kind == "date":
+    if value_type == "date":
         try:
             dt.datetime.fromisoformat(str(amount))
         except ValueError:
             return f"amount {amount!r} must be an ISO date for {param}"
-    if kind == "text" and not isinstance(amount, (str, int, float)):
+    if value_type == "text" and not isinstance(amount, (str, int, float)):
         return f"amount {amount!r} must be text for {param}"
     return ""
 
@@ -117,8 +117,8 @@ def _target(node: Any, where: str, problems: Problems) -> Target | None:
         return None
     if wanted and not param:
         problems.add(f"change: {op} needs a param", where)
-    elif wanted and VOCABULARY[param].kind not in wanted:
-        problems.add(f"change: {op} does not work on {param} (a {VOCABULARY[param].kind} parameter)", where)
+    elif wanted and VOCABULARY[param].value_type not in wanted:
+        problems.add(f"change: {op} does not work on {param} (a {VOCABULARY[param].value_type} parameter)", where)
     elif problem := amount_problem(op, param, node.get("amount")):
         problems.add(f"change: {problem}", where)
     elif all(isinstance(node.get(k, ""), str) for k in ("beam", "item")):

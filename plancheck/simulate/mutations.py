@@ -99,7 +99,7 @@ def scale(table: ParamTable, t: Target) -> ParamTable:
 
 
 def offset(table: ParamTable, t: Target) -> ParamTable:
-    angle = VOCABULARY[t.param].kind == "angle"
+    angle = VOCABULARY[t.param].value_type == "angle"
     return _map_values(table, t, lambda v: round((float(v) + float(t.amount)) % 360.0 if angle else float(v) + float(t.amount), 4))
 
 

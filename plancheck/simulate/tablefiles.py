@@ -43,11 +43,11 @@ def _cell(value: Any) -> str:
 
 def parse_value(param: str, text: str, where: str) -> Any:
     """A CSV cell back to the type the vocabulary says, or EditError naming where."""
-    kind = VOCABULARY[param].kind
+    value_type = VOCABULARY[param].value_type
     text = text.strip()
     if text == "":
-        return None if kind != "text" else ""
-    if kind in ("number", "angle"):
+        return None if value_type != "text" else ""
+    if value_type in ("number", "angle"):
         try:
             number = float(text)
         except ValueError:
@@ -55,7 +55,7 @@ def parse_value(param: str, text: str, where: str) -> Any:
         if not math.isfinite(number):
             raise EditError(f"{param} must be a finite number, got {text!r}", where=where, fix="write a number such as 157.24")
         return int(number) if number.is_integer() and VOCABULARY[param].unit in ("",) else number
-    if kind == "bool":
+    if value_type == "bool":
         if text.lower() in TRUE:
             return True
         if text.lower() in FALSE:

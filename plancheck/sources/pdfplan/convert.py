@@ -53,7 +53,7 @@ def unit_key(unit: str) -> str:
 def target_unit(param: str) -> str:
     """The unit the vocabulary keeps ``param`` in ('' for counts)."""
     spec = VOCABULARY[param]
-    return "deg" if spec.kind == "angle" else spec.unit
+    return "deg" if spec.value_type == "angle" else spec.unit
 
 
 def unit_fits(unit: str, param: str) -> bool:
@@ -141,17 +141,17 @@ def convert(param: str, raw: Any, *, unit: str | None = None, mapping: Mapping[s
             if " ".join(str(text).split()).casefold() == key:
                 value = mapped
                 break
-    kind = VOCABULARY[param].kind
-    if kind == "bool":
+    value_type = VOCABULARY[param].value_type
+    if value_type == "bool":
         return boolean(value)
-    if kind in ("number", "angle"):
+    if value_type in ("number", "angle"):
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             result: float | int = value
         else:
             result = number(str(value), unit, param)
-        return angle_iec(result) if kind == "angle" else result
+        return angle_iec(result) if value_type == "angle" else result
     text = " ".join(str(value).split())
-    if kind == "date":
+    if value_type == "date":
         return date(text, date_formats)
     if param in ("energy", "rx_energy"):
         try:

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PLAN, SECOND_CHECK, UNKNOWN, UNREADABLE = "plan", "second_check", "unknown", "unreadable"
-# MOSAIQ document types (Prompt text) per kind; plancheck.toml [pdf.document_types] replaces these.
+# MOSAIQ document types (Prompt text) per report type; plancheck.toml [pdf.document_types] replaces these.
 DOCUMENT_TYPES: dict[str, tuple[str, ...]] = {
     PLAN: (r"(?i)treatment plan", r"(?i)plan report", r"(?i)dosimetry plan"),
     SECOND_CHECK: (r"(?i)second check", r"(?i)radcalc", r"(?i)mu (check|verification)", r"(?i)independent"),
@@ -38,12 +38,12 @@ DOCUMENT_TYPES: dict[str, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class DocumentRef:
-    """One PDF a finder offers: what kind it is, its approval in the system that holds it, and
+    """One PDF a finder offers: which report type it is, its approval in the system that holds it, and
     whether it is the newest non-void version of its document. ``problem`` says why an
     ``unreadable`` or ``unknown`` document could not be used."""
 
     path: Path
-    kind: str  # plan | second_check | unknown | unreadable
+    report_type: str  # plan | second_check | unknown | unreadable
     title: str
     approved: bool | None
     approved_at: str | None  # ISO 8601
@@ -64,7 +64,7 @@ def names_patient(text: str, patient_id: str) -> bool:
 class FolderFinder:
     """The patient's PDFs in a plain folder: ``folder/<patient ID>/`` if it exists, else every PDF
     below ``folder`` whose first page names the patient ID. Newest = latest file time among the
-    reports of one kind naming the same plan."""
+    reports of one type naming the same plan."""
 
     def __init__(self, folder: Path, templates: TemplateSet) -> None:
         self.folder, self.templates = Path(folder), templates
@@ -94,22 +94,22 @@ class FolderFinder:
         except SourceError as exc:
             return _ref(path, UNKNOWN, document.title or path.stem, problem=exc.message), ""
         parsed = parse_document(document, self.templates, recognition.template.name, strict=False)
-        return _ref(path, recognition.template.kind, document.title or path.stem), str(parsed.value("plan_label") or "")
+        return _ref(path, recognition.template.report_type, document.title or path.stem), str(parsed.value("plan_label") or "")
 
 
-def _ref(path: Path, kind: str, title: str, problem: str = "") -> DocumentRef:
-    return DocumentRef(path, kind, title, None, None, None, True, origin=str(path), problem=problem)
+def _ref(path: Path, report_type: str, title: str, problem: str = "") -> DocumentRef:
+    return DocumentRef(path, report_type, title, None, None, None, True, origin=str(path), problem=problem)
 
 
 def _mark_newest(found: Iterable[tuple[DocumentRef, str]]) -> list[DocumentRef]:
-    """Newest = the latest file of its kind for the same plan."""
+    """Newest = the latest file of its report type for the same plan."""
     items = list(found)
     latest: dict[tuple[str, str], float] = {}
     for ref, plan in items:
-        key = (ref.kind, plan)
+        key = (ref.report_type, plan)
         latest[key] = max(latest.get(key, 0.0), ref.path.stat().st_mtime)
     return [
-        replace(ref, newest=ref.kind in (UNKNOWN, UNREADABLE) or ref.path.stat().st_mtime >= latest[(ref.kind, plan)])
+        replace(ref, newest=ref.report_type in (UNKNOWN, UNREADABLE) or ref.path.stat().st_mtime >= latest[(ref.report_type, plan)])
         for ref, plan in items
     ]
 
@@ -134,10 +134,10 @@ class DocumentRecord:
     group: str = ""
 
 
-def document_kind(doc_type: str, types: Mapping[str, Sequence[str]] = DOCUMENT_TYPES) -> str:
-    for kind, patterns in types.items():
+def report_type_of(doc_type: str, types: Mapping[str, Sequence[str]] = DOCUMENT_TYPES) -> str:
+    for report_type, patterns in types.items():
         if any(re.search(p, doc_type) for p in patterns):
-            return kind
+            return report_type
     return UNKNOWN
 
 
@@ -155,7 +155,7 @@ def refs_from_records(records: Iterable[DocumentRecord], types: Mapping[str, Seq
         if key not in newest or rank(record) > rank(newest[key]):
             newest[key] = record
     return [
-        DocumentRef(Path(r.path), document_kind(r.doc_type, types), r.title, r.approved, r.approved_at, r.version,
+        DocumentRef(Path(r.path), report_type_of(r.doc_type, types), r.title, r.approved, r.approved_at, r.version,
                     newest[r.group or r.title] is r, origin=f"{origin} document {r.id}")
         for r in live
     ]
@@ -172,11 +172,11 @@ def records_finder(query: Callable[[str], Iterable[DocumentRecord]], types: Mapp
 
 
 def document_types(config: Config | None) -> dict[str, tuple[str, ...]]:
-    """Document-type patterns per kind: plancheck.toml ``[pdf.document_types]`` or the defaults."""
+    """Document-type patterns per report type: plancheck.toml ``[pdf.document_types]`` or the defaults."""
     configured = (config.extra.get("pdf", {}).get("document_types") if config else None) or {}
     types = dict(DOCUMENT_TYPES)
-    for kind, patterns in configured.items():
-        if kind not in (PLAN, SECOND_CHECK):
-            raise SourceError(f"[pdf.document_types] has unknown kind {kind!r}", fix="use plan and second_check")
-        types[kind] = tuple([patterns] if isinstance(patterns, str) else patterns)
+    for report_type, patterns in configured.items():
+        if report_type not in (PLAN, SECOND_CHECK):
+            raise SourceError(f"[pdf.document_types] has unknown report type {report_type!r}", fix="use plan and second_check")
+        types[report_type] = tuple([patterns] if isinstance(patterns, str) else patterns)
     return types

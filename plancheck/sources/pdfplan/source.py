@@ -1,8 +1,8 @@
-"""The ``plan_pdf`` and ``second_check`` sources: the patient's newest report of each kind, read
+"""The ``plan_pdf`` and ``second_check`` sources: the patient's newest report of each type, read
 with the template that fits it, as rows of the collected table.
 
 The signed plan PDF is what the physician approved, so it is read as a source in
-its own right. Which report: the finders' documents of the kind, newest first;
+its own right. Which report: the finders' documents of that report type, newest first;
 where a plan is named, the report naming that plan. Document rows (scope
 ``document``, one item per report read) say which file was read, whether it is
 approved and whether it is the newest version.
@@ -23,7 +23,7 @@ from plancheck.sources.pdfplan.documents import (
     PLAN, SECOND_CHECK, UNKNOWN, UNREADABLE, DocumentFinder, DocumentRef,
 )
 from plancheck.sources.pdfplan.parse import Found, Parsed, parse_file
-from plancheck.sources.pdfplan.template import KINDS, TemplateSet, load_templates, template_dirs
+from plancheck.sources.pdfplan.template import REPORT_SOURCES, TemplateSet, load_templates, template_dirs
 from plancheck.table import Param
 from plancheck.vocabulary import SCOPES_OF
 
@@ -53,28 +53,28 @@ def _recency(ref: DocumentRef) -> tuple[bool, str, int, float]:
     return (ref.newest, ref.approved_at or "", ref.version if ref.version is not None else -1, mtime)
 
 
-def read_documents(request: Request, kind: str, *, finders: Sequence[DocumentFinder] | None = None,
+def read_documents(request: Request, report_type: str, *, finders: Sequence[DocumentFinder] | None = None,
                    templates: TemplateSet | None = None) -> Reading | None:
-    """Find, choose and read the patient's report of ``kind`` (plan or second_check)."""
+    """Find, choose and read the patient's report of ``report_type`` (plan or second_check)."""
     templates = templates if templates is not None else load_templates(template_dirs(request.config))
     finders = finders if finders is not None else default_finders(request.config, templates)
     if not finders:
         return None
     refs = [ref for finder in finders for ref in finder(request)]
     reading = Reading()
-    parsed, failed = _parse_candidates([r for r in refs if r.kind == kind], kind, templates)
-    chosen = _pick(parsed, request, kind, reading)
+    parsed, failed = _parse_candidates([r for r in refs if r.report_type == report_type], report_type, templates)
+    chosen = _pick(parsed, request, report_type, reading)
     if chosen is None:
-        return _nothing_read(request, kind, refs, failed, reading)
+        return _nothing_read(request, report_type, refs, failed, reading)
     ref, result = chosen
     newer = [(r, e) for r, e in failed if _recency(r) > _recency(ref)]
     if newer:
         exc = newer[0][1]
-        raise SourceError(f"a newer {NOUN[kind]} cannot be read, so the one read ({ref.path.name}) may be out of date: {exc.what}",
+        raise SourceError(f"a newer {NOUN[report_type]} cannot be read, so the one read ({ref.path.name}) may be out of date: {exc.what}",
                           where=exc.where, fix=exc.fix)
     reading.warnings.extend(f"{r.path.name} was not read: {e.message}" for r, e in failed)
     reading.warnings.extend(f"{r.path.name} names the patient but could not be read: {r.problem}"
-                            for r in refs if r.kind == UNREADABLE and _recency(r) > _recency(ref))
+                            for r in refs if r.report_type == UNREADABLE and _recency(r) > _recency(ref))
     reading.warnings.extend(result.warnings)
     printed_id = result.value("patient_id")
     if printed_id is not None and str(printed_id) != request.patient_id:
@@ -83,9 +83,9 @@ def read_documents(request: Request, kind: str, *, finders: Sequence[DocumentFin
     return reading
 
 
-def _parse_candidates(refs: list[DocumentRef], kind: str, templates: TemplateSet
+def _parse_candidates(refs: list[DocumentRef], report_type: str, templates: TemplateSet
                       ) -> tuple[list[tuple[DocumentRef, Parsed]], list[tuple[DocumentRef, SourceError]]]:
-    """Each document of the kind, newest first: parsed, or the error it gave."""
+    """Each document of the report type, newest first: parsed, or the error it gave."""
     parsed: list[tuple[DocumentRef, Parsed]] = []
     failed: list[tuple[DocumentRef, SourceError]] = []
     for ref in sorted(refs, key=_recency, reverse=True):
@@ -94,28 +94,28 @@ def _parse_candidates(refs: list[DocumentRef], kind: str, templates: TemplateSet
         except SourceError as exc:
             failed.append((ref, exc))
             continue
-        if result.template.kind != kind:
-            failed.append((ref, SourceError(f"filed as a {NOUN[kind]} but reads as a {result.template.description}",
+        if result.template.report_type != report_type:
+            failed.append((ref, SourceError(f"filed as a {NOUN[report_type]} but reads as a {result.template.description}",
                                             where=f"{ref.path} page 1", fix=f"check the document type in {ref.origin or 'the source'}")))
             continue
         parsed.append((ref, result))
     return parsed, failed
 
 
-def _nothing_read(request: Request, kind: str, refs: list[DocumentRef], failed: list[tuple[DocumentRef, SourceError]],
+def _nothing_read(request: Request, report_type: str, refs: list[DocumentRef], failed: list[tuple[DocumentRef, SourceError]],
                   reading: Reading) -> Reading:
-    """No report of the kind was read: an error when one could not be read, else a warning saying what was seen."""
+    """No report of the type was read: an error when one could not be read, else a warning saying what was seen."""
     # a PDF that cannot be read may be the report; one that reads but fits no template is most likely another document
-    problems = failed + [(r, SourceError(r.problem, where=str(r.path))) for r in refs if r.kind == UNREADABLE]
+    problems = failed + [(r, SourceError(r.problem, where=str(r.path))) for r in refs if r.report_type == UNREADABLE]
     if problems:
         exc = problems[0][1]
         more = f" ({len(problems) - 1} more PDF(s) naming the patient could not be read either)" if len(problems) > 1 else ""
-        raise SourceError(f"no readable {NOUN[kind]} for patient {request.patient_id}: {exc.what}{more}", where=exc.where, fix=exc.fix)
+        raise SourceError(f"no readable {NOUN[report_type]} for patient {request.patient_id}: {exc.what}{more}", where=exc.where, fix=exc.fix)
     if not reading.warnings:
-        others = [r.path.name for r in refs if r.kind == UNKNOWN]
+        others = [r.path.name for r in refs if r.report_type == UNKNOWN]
         hint = (f"; {len(others)} PDF(s) name the patient but fit no template ({', '.join(others[:3])}): "
                 "`plancheck pdf inspect FILE` shows why") if others else ""
-        reading.warnings.append(f"no {NOUN[kind]} PDF found for patient {request.patient_id}{hint}")
+        reading.warnings.append(f"no {NOUN[report_type]} PDF found for patient {request.patient_id}{hint}")
     return reading
 
 
@@ -123,7 +123,7 @@ def _norm(text: Any) -> str:
     return " ".join(str(text or "").split()).casefold()
 
 
-def _pick(parsed: list[tuple[DocumentRef, Parsed]], request: Request, kind: str, reading: Reading) -> tuple[DocumentRef, Parsed] | None:
+def _pick(parsed: list[tuple[DocumentRef, Parsed]], request: Request, report_type: str, reading: Reading) -> tuple[DocumentRef, Parsed] | None:
     """The newest report naming the requested plan; with one plan among the reports, that one (and a warning)."""
     if not parsed or not request.plan:
         return parsed[0] if parsed else None
@@ -132,10 +132,10 @@ def _pick(parsed: list[tuple[DocumentRef, Parsed]], request: Request, kind: str,
         return matching[0]
     labels = sorted({str(p.value("plan_label")) for _, p in parsed})
     if len(labels) == 1:
-        reading.warnings.append(f"the {NOUN[kind]} {parsed[0][0].path.name} names plan {labels[0]!r}, not {request.plan!r}: "
+        reading.warnings.append(f"the {NOUN[report_type]} {parsed[0][0].path.name} names plan {labels[0]!r}, not {request.plan!r}: "
                                 "read it anyway so the checks compare it")
         return parsed[0]
-    reading.warnings.append(f"no {NOUN[kind]} names plan {request.plan!r} (found: {', '.join(labels)})")
+    reading.warnings.append(f"no {NOUN[report_type]} names plan {request.plan!r} (found: {', '.join(labels)})")
     return None
 
 
@@ -151,9 +151,9 @@ def _provenance(path: Path, found: Found) -> str:
 
 def rows_from_parsed(parsed: Parsed, ref: DocumentRef | None = None) -> list[Param]:
     """Rows of the collected table from one parsed report (and the document it came from)."""
-    source = KINDS[parsed.template.kind]
+    source = REPORT_SOURCES[parsed.template.report_type]
     path = parsed.document.path
-    item = f"{parsed.template.kind}:{path.name}"
+    item = f"{parsed.template.report_type}:{path.name}"
     rows: list[Param] = []
     document: dict[str, tuple[Any, str]] = {}
     for found in parsed.values:

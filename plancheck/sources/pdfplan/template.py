@@ -27,14 +27,14 @@ if TYPE_CHECKING:
     from plancheck.config import Config
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "pdf_templates"
-KINDS = {"plan": "plan_pdf", "second_check": "second_check"}
+REPORT_SOURCES = {"plan": "plan_pdf", "second_check": "second_check"}  # report type -> the source it feeds
 LABEL = "label"  # table-only pseudo-parameter: the beam label rows are keyed by
 HELPER_GROUPS = ("value", "unit")
 ALIGNS = ("left", "center", "right")
 DEFAULT_FIELD_VALUE = r"(?P<value>.+?)(?=\s{2,}|$)"
 DEFAULT_CELL_VALUE = r"(?P<value>.+)"
 
-_TOP_KEYS = {"name", "description", "kind", "recognise", "ignore", "date_formats", "name_order", "fields", "tables"}
+_TOP_KEYS = {"name", "description", "report_type", "kind", "recognise", "ignore", "date_formats", "name_order", "fields", "tables"}
 _RECOGNISE_KEYS = {"anchors", "exclude", "pages"}
 _CAPTURE_KEYS = {"value", "param", "unit", "map", "default", "compose", "date_format", "name_order"}
 _FIELD_KEYS = _CAPTURE_KEYS | {"label", "page", "section", "required"}
@@ -104,7 +104,7 @@ class TableSpec:
 class Template:
     name: str
     description: str
-    kind: str
+    report_type: str
     path: Path
     anchors: tuple[re.Pattern[str], ...]
     exclude: tuple[re.Pattern[str], ...]
@@ -115,7 +115,7 @@ class Template:
 
     @property
     def source(self) -> str:
-        return KINDS[self.kind]
+        return REPORT_SOURCES[self.report_type]
 
 
 @dataclass(frozen=True)
@@ -224,14 +224,15 @@ class _Builder:
 
     def template(self, data: Any) -> Template:
         top = self.mapping(data, 1, "template", _TOP_KEYS)
-        for key in ("name", "kind", "fields"):
+        type_key = "kind" if "kind" in top and "report_type" not in top else "report_type"  # kind: its name before the rename
+        for key in ("name", type_key, "fields"):
             if key not in top:
                 raise self.fail(top.line, f"template has no {key!r}")
         name = top["name"]
         if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
             raise self.fail(top.line_of("name"), "name must be a word (letters, digits, _ . -)")
-        if top["kind"] not in KINDS:
-            raise self.fail(top.line_of("kind"), f"kind {top['kind']!r} is not one of {', '.join(KINDS)}")
+        if top[type_key] not in REPORT_SOURCES:
+            raise self.fail(top.line_of(type_key), f"{type_key} {top[type_key]!r} is not one of {', '.join(REPORT_SOURCES)}")
         if "date_formats" in top:
             self.date_formats = self.strings(top["date_formats"], top.line_of("date_formats"), "date_formats")
         if "name_order" in top:
@@ -248,7 +249,7 @@ class _Builder:
         return Template(
             name=name,
             description=str(top.get("description", "")),
-            kind=top["kind"],
+            report_type=top[type_key],
             path=self.path,
             anchors=anchors,
             exclude=self.regexes(rec.get("exclude"), rec.line_of("exclude"), "exclude"),
