@@ -23,6 +23,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain click help: no rich_utils or markdown import at start-up
 )
 app.add_typer(pdf.app, name="pdf")
 
