@@ -20,7 +20,7 @@ from collections.abc import Mapping
 
 from plancheck.errors import TemplateError
 from plancheck.sources.pdfplan.convert import UNITS, target_unit, unit_fits, unit_key
-from plancheck.sources.pdfplan.yamlines import LineDict, LineList, YamlError, load_yaml_file
+from plancheck.yamlfile import LineDict, LineList, YamlError, load_yaml_file
 from plancheck.vocabulary import SCOPES_OF, VOCABULARY
 
 if TYPE_CHECKING:
@@ -171,7 +171,7 @@ def load_template(path: Path) -> Template:
     try:
         data = load_yaml_file(path)
     except YamlError as exc:
-        raise TemplateError(str(exc), where=f"{path}:{exc.line}", fix="fix the YAML on that line") from None
+        raise TemplateError(str(exc), where=f"{path}:{exc.line}", fix=exc.fix) from None
     except OSError as exc:
         raise TemplateError(f"cannot read template ({exc.strerror})", where=str(path)) from None
     return _Builder(path).template(data)
