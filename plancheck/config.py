@@ -43,6 +43,7 @@ class Config:
     pdf_dir: Path | None = None
     documents_dir: Path | None = None  # where MOSAIQ keeps the files its Object/ObjFilenames rows name
     escan_dir: Path | None = None
+    results_url: str = field(default="", repr=False)  # [results] url: the chart-check record (plancheck.record.db)
     folders: dict[str, Path] = field(default_factory=dict)  # every [folders] entry, by key (a new source reads its own)
     output_dir: Path = Path("plancheck-results")
     rule_dirs: tuple[Path, ...] = ()
@@ -121,6 +122,14 @@ def _machine(entry: dict[str, Any], at: Where) -> Machine:
     )
 
 
+def _results_url(url: str, base: Path) -> str:
+    """A relative SQLite path in [results] url is relative to plancheck.toml, like the folders."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and url != prefix and not url.startswith(prefix + "/") and ":memory:" not in url:
+        return prefix + str((base / url[len(prefix):]).resolve())
+    return url
+
+
 def config_from_dict(data: dict[str, Any], path: Path | None = None, content: str = "") -> Config:
     base = path.parent if path else Path.cwd()
     at = Where(path, content)
@@ -145,7 +154,10 @@ def config_from_dict(data: dict[str, Any], path: Path | None = None, content: st
     machines = {m.name: m for m in (_machine(entry, at) for entry in tables(data, "machines", at))}
     rules = table(data, "rules", at)
     checks = table(data, "checks", at)
-    known = {"mosaiq", "folders", "machines", "rules", "checks"}
+    results = table(data, "results", at)
+    if "password" in results:
+        raise ConfigError("[results] must not hold a password", where=where, fix="set PLANCHECK_RESULTS_PASSWORD")
+    known = {"mosaiq", "folders", "machines", "rules", "checks", "results"}
     return Config(
         mosaiq_url=text(mosaiq, "url", "", at, "[mosaiq] "),
         mosaiq_timeout_s=int(number(mosaiq, "timeout_s", 30, at, "[mosaiq] ", low=1, high=3600, integer=True)),
@@ -157,6 +169,7 @@ def config_from_dict(data: dict[str, Any], path: Path | None = None, content: st
         pdf_dir=folder(folders["pdf"], "pdf") if "pdf" in folders else None,
         documents_dir=folder(folders["documents"], "documents") if "documents" in folders else None,
         escan_dir=folder(folders["escan"], "escan") if "escan" in folders else None,
+        results_url=_results_url(text(results, "url", "", at, "[results] "), base),
         folders={key: folder(value, key) for key, value in folders.items()},
         output_dir=folder(folders["output"], "output") if "output" in folders else base / "plancheck-results",
         rule_dirs=tuple(folder(p, "rules.dirs") for p in texts(rules, "dirs", at, "[rules] ")),

@@ -11,6 +11,8 @@ import pytest
 from plancheck.sources.rtplan import load, rows_from_dataset
 from plancheck.table import ParamTable
 
+from tests.record_db import _postgres_databases, results_url  # noqa: F401  (fixtures: a results database on SQLite and PostgreSQL)
+
 PMP = Path(pymedphys.__file__).parent
 VMAT_PLAN = PMP / "_experimental/serviceplans/templates/vmat_example.dcm"
 STATIC_PLAN = PMP / "tests/dicom/data/rtplan/06MV_plan.dcm"
