@@ -10,6 +10,7 @@ from plancheck.cli.check import check
 from plancheck.cli.deliveries import deliveries
 from plancheck.cli.documents import documents
 from plancheck.cli.demo import demo
+from plancheck.cli.serve import serve
 
 app = typer.Typer(
     name="plancheck",
@@ -37,6 +38,7 @@ app.add_typer(baseline.app, name="baseline")
 app.add_typer(report.app, name="report")
 app.add_typer(icom.app, name="icom")
 app.add_typer(mosaiq.app, name="mosaiq")
+app.command()(serve)
 
 
 @app.command()

@@ -1,0 +1,120 @@
+"""What the API and the pages do, in one place: each is a call into the record (findings, signoff, users,
+worklist) or the checks, the same functions the command line calls."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import datetime as dt
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from plancheck.config import Config
+from plancheck.errors import PlancheckError
+from plancheck.record.db import session
+from plancheck.record.models import Disposition, Finding, ManualTick, Signature, User
+from plancheck.record.store import last_signed, latest_run
+from plancheck.web.jobs import Job, Step
+
+
+class PageNotFound(PlancheckError):
+    """No such job, file or page (a job lives in memory: a restart forgets it)."""
+
+
+def tick(s: Session, run_id: int, check_id: str, *, ticked: bool, user: User) -> ManualTick:
+    from plancheck.record.signoff import tick as record_tick
+
+    return record_tick(s, run_id, check_id, ticked=ticked, user=user)
+
+
+def dispose(s: Session, finding_id: int, *, verdict: str, comment: str, assignee: str, user: User, run_id: int | None) -> Disposition:
+    from plancheck.record.findings import dispose as record_dispose
+
+    return record_dispose(s, finding_id, verdict=verdict, comment=comment, assignee=assignee, user=user, run_id=run_id)
+
+
+def sign(s: Session, run_id: int, *, user: User, password: str, meaning: str, config: Config) -> Signature:
+    from plancheck.record.signoff import sign as record_sign
+
+    return record_sign(s, run_id, user=user, password=password, meaning=meaning, config=config)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _open_findings(s: Session, patient_id: str) -> int:
+    query = select(func.count()).select_from(Finding).where(Finding.patient_id == patient_id, Finding.state == "open")
+    return int(s.scalar(query) or 0)
+
+
+def worklist(config: Config, engine: Engine, on: dt.date) -> dict[str, Any]:
+    """The due checks of ``on`` (record.worklist.due_checks), each with its patient's last check, last signer and open findings."""
+    from plancheck.record.worklist import due_checks
+
+    rows = []
+    with session(engine) as s:
+        for due in due_checks(config, engine, on=on):
+            row = _plain(dataclasses.asdict(due)) if dataclasses.is_dataclass(due) and not isinstance(due, type) else dict(vars(due))
+            for key in ("patient_name", "prescription", "reason"):
+                row.setdefault(key, "")
+            row.setdefault("overdue", False)
+            patient, kind = str(row.get("patient_id", "")), str(row.get("kind", ""))
+            prescription = row.get("prescription")
+            signed = last_signed(s, patient, prescription=prescription if isinstance(prescription, str) else None)
+            latest = latest_run(s, patient, str(prescription or ""), kind) if kind else None
+            row["last_signed_run"] = signed.id if signed else None
+            row["last_signed_at"] = signed.signature.signed_at.isoformat() if signed and signed.signature else None
+            row["last_signer"] = signed.signature.user.username if signed and signed.signature else None
+            row["latest_run"] = latest.id if latest else None
+            row["latest_run_state"] = latest.state if latest else None
+            row["open_findings"] = _open_findings(s, patient)
+            rows.append(row)
+    return {"date": on.isoformat(), "due": rows}
+
+
+def _check_and_store(config: Config, engine: Engine, patient_id: str, kind: str, plan: str | None, on: dt.date, by: str) -> int:
+    from plancheck.api import check
+    from plancheck.record.store import store_run
+
+    when = dt.datetime.combine(on, dt.datetime.now().time().replace(microsecond=0))
+    run = check(patient_id, plan=plan, kind=kind, config=config, today=when)
+    with session(engine) as s:
+        stored, _ = store_run(s, run, as_of=when.astimezone(dt.UTC), created_by=by)
+        return stored.id
+
+
+def start_due_checks(app: FastAPI, on: dt.date, patients: list[str], user: User) -> Job:
+    """Check (and store) every check due on ``on`` (only ``patients``' when given) in a background job."""
+    config, engine = app.state.config, app.state.engine
+
+    def steps() -> list[Step]:
+        due = worklist(config, engine, on)["due"]
+        chosen = [d for d in due if not patients or d.get("patient_id") in patients]
+        out: list[Step] = []
+        for d in chosen:
+            patient, kind, plan = str(d["patient_id"]), str(d["kind"]), d.get("prescription") or None
+            out.append((f"{patient} {kind}", functools.partial(_check_and_store, config, engine, patient, kind, plan, on, user.username)))
+        return out
+
+    def done(job: Job, outputs: list[Any]) -> None:
+        job.result = {"runs": outputs}
+
+    return app.state.jobs.start("due checks", user.username, steps, done)
+
+
+def job_json(app: FastAPI, job_id: str) -> dict[str, Any]:
+    job = app.state.jobs.get(job_id)
+    if job is None:
+        raise PageNotFound(f"no background job {job_id}", fix="start it again from the worklist")
+    return dict(job.to_dict())
