@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from plancheck.config import Config
 from plancheck.errors import PlancheckError
+from plancheck.record import findings, signoff
 from plancheck.record.db import session
 from plancheck.record.models import Disposition, Finding, ManualTick, Signature, User
 from plancheck.record.store import last_signed, latest_run
@@ -26,21 +27,15 @@ class PageNotFound(PlancheckError):
 
 
 def tick(s: Session, run_id: int, check_id: str, *, ticked: bool, user: User) -> ManualTick:
-    from plancheck.record.signoff import tick as record_tick
-
-    return record_tick(s, run_id, check_id, ticked=ticked, user=user)
+    return signoff.tick(s, run_id, check_id, ticked=ticked, user=user)
 
 
 def dispose(s: Session, finding_id: int, *, verdict: str, comment: str, assignee: str, user: User, run_id: int | None) -> Disposition:
-    from plancheck.record.findings import dispose as record_dispose
-
-    return record_dispose(s, finding_id, verdict=verdict, comment=comment, assignee=assignee, user=user, run_id=run_id)
+    return findings.dispose(s, finding_id, verdict=verdict, comment=comment, assignee=assignee, user=user, run_id=run_id)
 
 
 def sign(s: Session, run_id: int, *, user: User, password: str, meaning: str, config: Config) -> Signature:
-    from plancheck.record.signoff import sign as record_sign
-
-    return record_sign(s, run_id, user=user, password=password, meaning=meaning, config=config)
+    return signoff.sign(s, run_id, user=user, password=password, meaning=meaning, config=config)
 
 
 def _plain(value: Any) -> Any:

@@ -11,7 +11,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from plancheck.checks.results import CheckResult, CheckRun, Status
-from plancheck.record.models import Run
+from plancheck.record.findings import review
+from plancheck.record.models import Disposition, Run
+from plancheck.record.review import FindingView, Review
 from plancheck.record.store import get_run
 from plancheck.report.failures import Disagreement, disagreements, number
 from plancheck.report.html import Figure, embed_figure
@@ -30,7 +32,7 @@ class CheckPage:
     differences: dict[tuple[str, str], str]  # (beam, param) -> "+4.77 MU, +3.0 %"
     odd_status: dict[tuple[str, str], str]  # (beam, param) -> fail | warn | error: how the odd value is marked
     gamma: list[tuple[CheckResult, list[Figure]]] = field(default_factory=list)
-    review: Any = None
+    review: Review | None = None
 
 
 def _difference(found: list[Disagreement]) -> str:
@@ -62,14 +64,8 @@ def check_page(s: Session, run_id: int) -> CheckPage:
         differences={(r.beam, r.param): _difference(disagreements(r)) for r in implicit},
         odd_status={(r.beam, r.param): r.status.value for r in implicit},
         gamma=[(r, [embed_figure(f, figure_dirs) for f in r.figures]) for r in checkrun.results if "pass_percent" in r.details],
-        review=_review(s, run_id),
+        review=review(s, run_id),
     )
-
-
-def _review(s: Session, run_id: int) -> Any:
-    from plancheck.record.findings import review
-
-    return review(s, run_id)
 
 
 def run_json(s: Session, run_id: int) -> dict[str, Any]:
@@ -89,5 +85,29 @@ def run_json(s: Session, run_id: int) -> dict[str, Any]:
     }
 
 
-def review_json(review: Any) -> dict[str, Any]:
-    return {}
+def _disposition(d: Disposition | None) -> dict[str, Any] | None:
+    if d is None:
+        return None
+    return {"id": d.id, "verdict": d.verdict, "comment": d.comment, "assignee": d.assignee, "by": d.user.username, "at": d.created.isoformat(), "run_id": d.run_id}
+
+
+def _finding(v: FindingView) -> dict[str, Any]:
+    r = v.result
+    return {"finding_id": v.finding.id, "check_id": r.check_id, "name": r.name, "status": r.status, "beam": r.beam, "item": v.finding.item,
+            "message": r.message, "change": v.change, "since_signed": v.since_signed, "folded": v.folded, "needs_disposition": v.needs_disposition,
+            "disposition": _disposition(v.disposition), "earlier_disposition": _disposition(v.earlier), "first_seen": v.finding.first_seen.isoformat()}
+
+
+def review_json(rv: Review | None) -> dict[str, Any]:
+    """The review as data: new findings first, known ones (folded), resolved, manual checks with their ticks, what blocks signing."""
+    if rv is None:
+        return {}
+    return {
+        "last_signed_run": rv.last_signed.id if rv.last_signed else None,
+        "new": [_finding(v) for v in rv.new],
+        "known": [_finding(v) for v in rv.known],
+        "resolved": [{"finding_id": f.id, "check_id": f.check_id, "beam": f.beam, "item": f.item, "message": f.message} for f in rv.resolved],
+        "manual": [{"check_id": m.result.check_id, "name": m.result.name, "ticked": m.ticked,
+                    "by": m.tick.user.username if m.tick else None, "at": m.tick.created.isoformat() if m.tick else None} for m in rv.manual],
+        "blockers": rv.blockers(),
+    }
