@@ -1,0 +1,54 @@
+"""The demo clinic's 00017R weekly check stored in a fresh record, with one user per role: what the web tests review."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+
+from plancheck.checks.results import CheckRun
+from plancheck.config import Config
+from plancheck.record.db import open_record, session
+from plancheck.record.store import store_run
+
+from tests.web_client import add_role_users, make_app
+
+PATIENT = "00017R"
+
+
+@dataclass
+class Stored:
+    app: FastAPI
+    config: Config
+    run_id: int
+    url: str
+
+
+@pytest.fixture(scope="session")
+def weekly_run(demo_clinic) -> CheckRun:
+    """00017R's weekly check on the demo clinic as of the demo's day, checked once per test session."""
+    from plancheck.api import check
+    from plancheck.demo.mosaiq_db import DEMO_TODAY
+
+    _clinic, config = demo_clinic
+    return check(PATIENT, kind="weekly", config=config, today=DEMO_TODAY)
+
+
+def store(url: str, run: CheckRun) -> int:
+    engine = open_record(url)
+    with session(engine) as s:
+        stored, _ = store_run(s, run, as_of=dt.datetime.fromisoformat(run.created).astimezone(dt.UTC), created_by="batch")
+        run_id = stored.id
+    engine.dispose()
+    return run_id
+
+
+def stored_app(url: str, tmp_path: Path, demo_clinic, run: CheckRun) -> Stored:
+    """A record at ``url`` with the role users and ``run`` stored; signed PDFs go to ``tmp_path``/escan (the shared clinic stays as built)."""
+    add_role_users(url)
+    run_id = store(url, run)
+    config = replace(demo_clinic[1], results_url=url, escan_dir=tmp_path / "escan", output_dir=tmp_path / "results")
+    return Stored(make_app(config), config, run_id, url)
