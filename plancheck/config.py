@@ -161,7 +161,7 @@ def config_from_dict(data: dict[str, Any], path: Path | None = None, content: st
     return Config(
         mosaiq_url=text(mosaiq, "url", "", at, "[mosaiq] "),
         mosaiq_timeout_s=int(number(mosaiq, "timeout_s", 30, at, "[mosaiq] ", low=1, high=3600, integer=True)),
-        mosaiq=mosaiq_settings(mosaiq, where),
+        mosaiq=mosaiq_settings(mosaiq, at),
         dicom_dir=folder(folders["dicom"], "dicom") if "dicom" in folders else None,
         monaco_dir=folder(folders["monaco"], "monaco") if "monaco" in folders else None,
         icom_dir=folder(folders["icom"], "icom") if "icom" in folders else None,
