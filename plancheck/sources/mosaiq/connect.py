@@ -100,7 +100,7 @@ def _reason(exc: DBAPIError) -> str:
     """The driver's reason in one line: pymssql gives ``(20009, b"DB-Lib error message 20009, severity 9:\\nUnable to connect: ...")``."""
     if exc.orig is None:
         return exc.__class__.__name__
-    args = getattr(exc.orig, "args", ())
+    args: tuple[Any, ...] = getattr(exc.orig, "args", ())
     if len(args) == 1 and isinstance(args[0], tuple):
         args = args[0]
     if len(args) == 2 and isinstance(args[1], bytes):
