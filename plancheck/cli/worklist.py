@@ -62,7 +62,7 @@ def render(lines: list[DueCheck], missing: list[str], on: dt.date) -> None:
     grid = Table(title=f"worklist {on.isoformat()}: {due} due of {len(lines)} prescriptions", title_justify="left")
     for name in ("patient", "name", "prescription", "check", "state", "fx", "last check"):
         grid.add_column(name, no_wrap=name in ("patient", "check", "fx"))
-    grid.add_column("why", ratio=1, min_width=30)
+    grid.add_column("why", ratio=1)
     for line in lines:
         why = "; ".join([line.reason, *line.notes])
         grid.add_row(escape(line.patient_id or "(no ID)"), escape(line.patient_name), escape(line.prescription), line.kind,

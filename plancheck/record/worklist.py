@@ -4,9 +4,10 @@ One line per current prescription of every patient under treatment (a fraction d
 ``[worklist] lookback_days``) or about to start (approved fields and a treatment session within
 ``lookahead_days``, or approved within ``lookback_days``):
 
-- *initial*: the plan's fields are approved and no signed initial check of this plan version (a
-  signed initial run checked as of its latest field approval or later) exists; due before the
-  first fraction, overdue once a fraction was delivered on the unchecked version;
+- *initial*: the plan's fields are approved and no signed check of this plan version (a signed run
+  checked as of its latest field approval or later: an initial check, or a later weekly one that
+  reviewed it) exists; due before the first fraction, overdue once a fraction was delivered on the
+  unchecked version (a plan edited and re-approved mid-course is a new version);
 - *weekly*: ``weekly_fractions`` fractions or ``weekly_days`` days since the last signed weekly
   check (the first fraction when there is none), whichever comes first; overdue the day after;
 - *final*: every prescribed fraction delivered and no signed final check since the last one.
@@ -107,10 +108,10 @@ class _Evidence:
     def source(self) -> str:
         return RECORD if self.record else QCL if self.qcl else ""
 
-    def last(self, kind: str, after: dt.datetime | None = None) -> dt.datetime | None:
-        """The latest check of ``kind`` (as of when it looked), if at or after ``after``."""
+    def last(self, kind: str | None, after: dt.datetime | None = None) -> dt.datetime | None:
+        """The latest check of ``kind`` (any kind: None), as of when it looked, if at or after ``after``."""
         if self.record:
-            found = max((c.as_of for c in self.record if c.kind == kind), default=None)
+            found = max((c.as_of for c in self.record if kind is None or c.kind == kind), default=None)
         else:
             found = self.qcl
         return found if found is not None and (after is None or found >= after) else None
@@ -151,9 +152,9 @@ def _not_started(k: _Course) -> DueCheck:
     if not plan.all_approved:
         return k.line("initial", "waiting", f"{plan.count - plan.approved} of {plan.count} treatment fields not approved yet; {starts}")
     assert plan.approved_at is not None
-    done = k.evidence.last("initial", after=plan.approved_at)
+    done = k.evidence.last(None, after=plan.approved_at)
     if done is not None:
-        return k.line("weekly", "upcoming", f"initial check of this plan version done {_date(done)}; {starts}", last=done)
+        return k.line("weekly", "upcoming", f"this plan version checked {_date(done)}; {starts}", last=done)
     due = start.date() if start else k.view.on
     return k.line("initial", "due", f"plan approved {_date(plan.approved_at)} ({plan.count} fields), no signed initial check of it; {starts}", due)
 
@@ -191,8 +192,8 @@ def _unchecked_version(k: _Course, weekly: DueCheck) -> DueCheck | None:
     plan = k.view.plans.get(k.course.sit_set_id)
     if plan is None or not plan.all_approved or plan.approved_at is None:
         return None
-    if k.evidence.last("initial", after=plan.approved_at) is not None:
-        return None
+    if k.evidence.last(None, after=plan.approved_at) is not None:
+        return None  # a signed check of any kind has looked at this version since it was approved
     treated = [f for f in k.fractions if f >= plan.approved_at]
     before = len(k.fractions) - len(treated)
     what = f"plan version approved {_date(plan.approved_at)}" + (f" after fraction {before}" if before else "")
