@@ -3,7 +3,6 @@ worklist) or the checks, the same functions the command line calls."""
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import datetime as dt
 from typing import Any
@@ -19,6 +18,7 @@ from plancheck.record import findings, signoff
 from plancheck.record.db import session
 from plancheck.record.models import Disposition, Finding, ManualTick, Signature, User
 from plancheck.record.store import last_signed, latest_run
+from plancheck.record.worklist import worklist as record_worklist
 from plancheck.web.jobs import Job, Step
 
 
@@ -38,44 +38,32 @@ def sign(s: Session, run_id: int, *, user: User, password: str, meaning: str, co
     return signoff.sign(s, run_id, user=user, password=password, meaning=meaning, config=config)
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
 def _open_findings(s: Session, patient_id: str) -> int:
     query = select(func.count()).select_from(Finding).where(Finding.patient_id == patient_id, Finding.state == "open")
     return int(s.scalar(query) or 0)
 
 
 def worklist(config: Config, engine: Engine, on: dt.date) -> dict[str, Any]:
-    """The due checks of ``on`` (record.worklist.due_checks), each with its patient's last check, last signer and open findings."""
-    from plancheck.record.worklist import due_checks
-
+    """Every listed prescription's next check on ``on`` (record.worklist), with its latest stored run, last signer and open findings,
+    and what MOSAIQ lacked."""
+    due, missing = record_worklist(config, engine, on)
     rows = []
     with session(engine) as s:
-        for due in due_checks(config, engine, on=on):
-            row = _plain(dataclasses.asdict(due)) if dataclasses.is_dataclass(due) and not isinstance(due, type) else dict(vars(due))
-            for key in ("patient_name", "prescription", "reason"):
-                row.setdefault(key, "")
-            row.setdefault("overdue", False)
-            patient, kind = str(row.get("patient_id", "")), str(row.get("kind", ""))
-            prescription = row.get("prescription")
-            signed = last_signed(s, patient, prescription=prescription if isinstance(prescription, str) else None)
-            latest = latest_run(s, patient, str(prescription or ""), kind) if kind else None
-            row["last_signed_run"] = signed.id if signed else None
-            row["last_signed_at"] = signed.signature.signed_at.isoformat() if signed and signed.signature else None
-            row["last_signer"] = signed.signature.user.username if signed and signed.signature else None
-            row["latest_run"] = latest.id if latest else None
-            row["latest_run_state"] = latest.state if latest else None
-            row["open_findings"] = _open_findings(s, patient)
+        for check in due:
+            row = check.to_dict() | {"is_due": check.is_due}
+            signed = last_signed(s, check.patient_id, prescription=check.prescription)
+            latest = latest_run(s, check.patient_id, check.prescription, check.kind)
+            signature = signed.signature if signed else None
+            row |= {
+                "last_signed_run": signed.id if signed else None,
+                "last_signed_at": signature.signed_at.isoformat() if signature else None,
+                "last_signer": signature.user.username if signature else None,
+                "latest_run": latest.id if latest else None,
+                "latest_run_state": latest.state if latest else None,
+                "open_findings": _open_findings(s, check.patient_id),
+            }
             rows.append(row)
-    return {"date": on.isoformat(), "due": rows}
+    return {"date": on.isoformat(), "due": rows, "missing": list(missing)}
 
 
 def _check_and_store(config: Config, engine: Engine, patient_id: str, kind: str, plan: str | None, on: dt.date, by: str) -> int:
@@ -95,10 +83,10 @@ def start_due_checks(app: FastAPI, on: dt.date, patients: list[str], user: User)
 
     def steps() -> list[Step]:
         due = worklist(config, engine, on)["due"]
-        chosen = [d for d in due if not patients or d.get("patient_id") in patients]
+        chosen = [d for d in due if d["is_due"] and (not patients or d["patient_id"] in patients)]
         out: list[Step] = []
         for d in chosen:
-            patient, kind, plan = str(d["patient_id"]), str(d["kind"]), d.get("prescription") or None
+            patient, kind, plan = str(d["patient_id"]), str(d["kind"]), d["prescription"] or None
             out.append((f"{patient} {kind}", functools.partial(_check_and_store, config, engine, patient, kind, plan, on, user.username)))
         return out
 

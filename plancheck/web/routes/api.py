@@ -17,7 +17,7 @@ router = APIRouter(prefix="/api", tags=["record"])
 
 
 class TickIn(BaseModel):
-    check_id: str = Field(description="the manual check's id, e.g. manual.weekly.setup_images")
+    check_id: str = Field(description="the manual check's id, e.g. manual.imaging")
     ticked: bool = True
 
 

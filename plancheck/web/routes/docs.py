@@ -20,6 +20,14 @@ def openapi(request: Request, _user: Viewer) -> JSONResponse:
     return JSONResponse(request.app.openapi())
 
 
+def type_name(schema: dict[str, Any]) -> str:
+    """``string``, ``integer``, ``string (date) or null``: a JSON schema's type in words."""
+    if "anyOf" in schema:
+        return " or ".join(type_name(s) for s in schema["anyOf"])
+    name = str(schema.get("type", "object"))
+    return f"{name} ({schema['format']})" if "format" in schema else name
+
+
 def operations(schema: dict[str, Any]) -> list[dict[str, Any]]:
     """Each (method, path) of the schema with its summary, parameters and request body's fields."""
     components = schema.get("components", {}).get("schemas", {})
@@ -29,9 +37,8 @@ def operations(schema: dict[str, Any]) -> list[dict[str, Any]]:
             body_ref = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {}).get("$ref", "")
             body = components.get(body_ref.rsplit("/", 1)[-1], {}) if body_ref else {}
             out.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""),
-                        "params": [(p["name"], p["in"], p.get("schema", {}).get("type", "")) for p in op.get("parameters", [])],
-                        "body": [(name, prop.get("type", prop.get("anyOf", [{}])[0].get("type", "")), prop.get("description", ""))
-                                 for name, prop in body.get("properties", {}).items()]})
+                        "params": [(p["name"], p["in"], type_name(p.get("schema", {}))) for p in op.get("parameters", [])],
+                        "body": [(name, type_name(prop), prop.get("description", "")) for name, prop in body.get("properties", {}).items()]})
     return out
 
 

@@ -1,5 +1,5 @@
-"""/worklist: the checks due today by kind, each patient's last check, last signer and open findings;
-filter and sort; "run checks now" starts the due checks in the background and shows their progress."""
+"""/worklist: the checks due on a day by kind (initial / weekly / final, overdue first), each with its last check,
+last signer and open findings; filter and sort; "run the due checks now" in the background with its progress."""
 
 from __future__ import annotations
 
@@ -14,25 +14,34 @@ from plancheck.web.auth import Physicist, Viewer
 from plancheck.web.pages import render
 
 router = APIRouter(include_in_schema=False)
-KINDS = ("initial", "weekly", "final", "overdue")
-SORTS = ("patient_id", "kind", "last_signed_at", "open_findings")
+KINDS = ("initial", "weekly", "final")
+SHOW = {"due": ("overdue", "due"), "overdue": ("overdue",), "all": ("overdue", "due", "upcoming", "waiting")}
+SORTS = {
+    "due": lambda r: (r["status"] != "overdue", KINDS.index(r["kind"]) if r["kind"] in KINDS else 9, r["due_date"] or "", r["patient_id"]),
+    "patient": lambda r: (r["patient_id"], r["prescription"]),
+    "findings": lambda r: (-int(r["open_findings"]), r["patient_id"]),
+    "signed": lambda r: (r["last_signed_at"] or "", r["patient_id"]),
+}
 
 
-def _sorted(rows: list[dict[str, Any]], sort: str) -> list[dict[str, Any]]:
-    key = sort.lstrip("-") if sort.lstrip("-") in SORTS else "patient_id"
-    return sorted(rows, key=lambda r: (r.get(key) is None, str(r.get(key) or "") if key != "open_findings" else r.get(key) or 0), reverse=sort.startswith("-"))
+def choose(rows: list[dict[str, Any]], *, kind: str, show: str, q: str, sort: str) -> list[dict[str, Any]]:
+    """The rows the filter keeps, in the chosen order."""
+    statuses = SHOW.get(show, SHOW["due"])
+    kept = [r for r in rows if r["status"] in statuses and (not kind or r["kind"] == kind)
+            and (not q or q.lower() in f"{r['patient_id']} {r['patient_name']}".lower())]
+    return sorted(kept, key=SORTS.get(sort, SORTS["due"]))
 
 
 @router.get("/worklist")
-def worklist(request: Request, _user: Viewer, date: dt.date | None = None, kind: str = "", q: str = "", sort: str = "kind", job: str = "") -> Response:
+def worklist(request: Request, _user: Viewer, date: dt.date | None = None, kind: str = "", show: str = "due", q: str = "", sort: str = "due",
+             job: str = "") -> Response:
     on = date or dt.date.today()
     data = actions.worklist(request.app.state.config, request.app.state.engine, on)
-    rows = [r for r in data["due"] if (not kind or r.get("kind") == kind or (kind == "overdue" and r.get("overdue")))
-            and (not q or q.lower() in f"{r.get('patient_id', '')} {r.get('patient_name', '')}".lower())]
-    counts = {k: sum(1 for r in data["due"] if r.get("kind") == k or (k == "overdue" and r.get("overdue"))) for k in KINDS}
+    due = [r for r in data["due"] if r["is_due"]]
+    counts = {k: sum(1 for r in due if r["kind"] == k) for k in KINDS} | {"overdue": sum(1 for r in due if r["status"] == "overdue")}
     running = request.app.state.jobs.get(job) if job else request.app.state.jobs.latest("due checks")
-    return render(request, "worklist.html.j2", on=on, rows=_sorted(rows, sort), kinds=KINDS, kind=kind, q=q, sort=sort, counts=counts,
-                  total=len(data["due"]), job=running)
+    return render(request, "worklist.html.j2", on=on, rows=choose(data["due"], kind=kind, show=show, q=q, sort=sort), kinds=KINDS, kind=kind,
+                  show=show, q=q, sort=sort, counts=counts, due=len(due), listed=len(data["due"]), missing=data["missing"], job=running)
 
 
 @router.post("/worklist/run")
