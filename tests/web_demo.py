@@ -38,9 +38,12 @@ def weekly_run(demo_clinic) -> CheckRun:
 
 
 def store(url: str, run: CheckRun) -> int:
+    """Store ``run`` as checked on the demo's day (its ``created`` is the wall clock); returns its id."""
+    from plancheck.demo.mosaiq_db import DEMO_TODAY
+
     engine = open_record(url)
     with session(engine) as s:
-        stored, _ = store_run(s, run, as_of=dt.datetime.fromisoformat(run.created).astimezone(dt.UTC), created_by="batch")
+        stored, _ = store_run(s, run, as_of=DEMO_TODAY.astimezone(dt.UTC), created_by="batch")
         run_id = stored.id
     engine.dispose()
     return run_id

@@ -15,7 +15,7 @@ from plancheck.record.findings import review
 from plancheck.record.models import Disposition, Run
 from plancheck.record.review import FindingView, Review
 from plancheck.record.store import get_run
-from plancheck.report.failures import Disagreement, disagreements, number
+from plancheck.report.failures import Disagreement, disagreements, failure_line, number
 from plancheck.report.html import Figure, embed_figure
 from plancheck.report.json import run_from_dict
 from plancheck.report.view import ReportView, build_view
@@ -31,6 +31,7 @@ class CheckPage:
     provenance: dict[tuple[str, str, str, str], str]  # (scope, beam, param, source) -> where the value was read
     differences: dict[tuple[str, str], str]  # (beam, param) -> "+4.77 MU, +3.0 %"
     odd_status: dict[tuple[str, str], str]  # (beam, param) -> fail | warn | error: how the odd value is marked
+    lines: dict[tuple[str, str], str] = field(default_factory=dict)  # (check id, beam) -> the failure in one line, as the reports say it
     gamma: list[tuple[CheckResult, list[Figure]]] = field(default_factory=list)
     review: Review | None = None
 
@@ -46,7 +47,10 @@ def _difference(found: list[Disagreement]) -> str:
 
 
 def stored_checkrun(run: Run) -> CheckRun:
-    return run_from_dict(run.payload, where=f"stored run {run.id}")
+    """The stored run as a CheckRun, dated as of its check (the review window ends there, not when it was computed)."""
+    checkrun = run_from_dict(run.payload, where=f"stored run {run.id}")
+    checkrun.created = run.as_of.astimezone().replace(tzinfo=None).isoformat()
+    return checkrun
 
 
 def check_page(s: Session, run_id: int) -> CheckPage:
@@ -58,8 +62,10 @@ def check_page(s: Session, run_id: int) -> CheckPage:
     bad = (Status.FAIL, Status.WARN, Status.ERROR)
     implicit = [r for r in checkrun.results if r.origin == "implicit" and r.status in bad and r.param]
     figure_dirs = tuple(Path(d) for d in (run.report_dir,) if d)
+    view = build_view(checkrun)
     return CheckPage(
-        run=run, checkrun=checkrun, view=build_view(checkrun),
+        run=run, checkrun=checkrun, view=view,
+        lines={(f.check_id, f.beam): failure_line(f) for f in view.failures},
         provenance={k: "; ".join(v) for k, v in provenance.items()},
         differences={(r.beam, r.param): _difference(disagreements(r)) for r in implicit},
         odd_status={(r.beam, r.param): r.status.value for r in implicit},

@@ -18,6 +18,11 @@ from plancheck.web.pages import render
 from plancheck.web.present import check_page
 
 router = APIRouter(include_in_schema=False)
+DONE = {
+    "ticked": "Saved.",
+    "disposed": "Disposition recorded.",
+    "signed": "Signed. The signed record has been written to the eSCAN folder.",
+}
 MEANINGS = {
     "initial": "initial chart check reviewed",
     "weekly": "weekly chart check reviewed",
@@ -28,7 +33,7 @@ MEANINGS = {
 def show(request: Request, s: Session, run_id: int, *, error: str = "", done: str = "", status_code: int = 200) -> Response:
     page = check_page(s, run_id)
     return render(request, "run.html.j2", status_code=status_code, page=page, view=page.view, run=page.run, review=page.review,
-                  verdicts=VERDICTS, meaning=MEANINGS.get(page.run.check_kind, "chart check reviewed"), error=error, done=done)
+                  verdicts=VERDICTS, meaning=MEANINGS.get(page.run.check_kind, "chart check reviewed"), error=error, done=DONE.get(done, ""))
 
 
 @router.get("/runs/{run_id}")
