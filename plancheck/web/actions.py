@@ -67,13 +67,17 @@ def worklist(config: Config, engine: Engine, on: dt.date) -> dict[str, Any]:
 
 
 def _check_and_store(config: Config, engine: Engine, patient_id: str, kind: str, plan: str | None, on: dt.date, by: str) -> int:
-    from plancheck.api import check
+    """Collect, check (gamma pages into the output folder) and store one due check, as `plancheck check` does; the stored run's id."""
+    from plancheck.api import check_table
+    from plancheck.collector import collect
+    from plancheck.paths import path_in
     from plancheck.record.store import store_run
 
     when = dt.datetime.combine(on, dt.datetime.now().time().replace(microsecond=0))
-    run = check(patient_id, plan=plan, kind=kind, config=config, today=when)
+    figures = path_in(config.output_dir, patient_id, "figures")
+    run = check_table(collect(patient_id, plan, config), patient_id=patient_id, kind=kind, config=config, today=when, figure_dir=figures)
     with session(engine) as s:
-        stored, _ = store_run(s, run, as_of=when.astimezone(dt.UTC), created_by=by)
+        stored, _ = store_run(s, run, as_of=when.astimezone(dt.UTC), created_by=by, report_dir=str(figures.parent))
         return stored.id
 
 

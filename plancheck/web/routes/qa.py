@@ -15,7 +15,7 @@ router = APIRouter(include_in_schema=False)
 MATRIX = "detection matrix"
 
 
-def _matrix_steps(config: Any, patient_id: str, on: dt.date) -> list[Any]:
+def _matrix_steps(config: Any, patient_id: str, on: dt.date, only: set[str]) -> list[Any]:
     from plancheck.api import rule_library
     from plancheck.checks.engine import select_rule_set
     from plancheck.collector import collect
@@ -27,7 +27,7 @@ def _matrix_steps(config: Any, patient_id: str, on: dt.date) -> list[Any]:
         table = collect(patient_id, None, config)
         library = rule_library(config)
         rule_set = select_rule_set(library, table, when, None)
-        faults = [f for f in load_catalogue(None, known_check_ids(library)) if f.kind in ("initial", "weekly")]
+        faults = [f for f in load_catalogue(None, known_check_ids(library)) if f.kind in ("initial", "weekly") and (not only or f.id in only)]
         return run_matrix(table, faults, rule_set, config=config, today=when, patient_id=patient_id)
 
     return [(f"simulate auto {patient_id}", work)]
@@ -41,15 +41,16 @@ def qa(request: Request, _user: QALead, job: str = "") -> Response:
 
 
 @router.post("/qa/matrix")
-def start_matrix(request: Request, patient_id: FormText, user: QALead, date: Annotated[dt.date | None, Form()] = None) -> Response:
+def start_matrix(request: Request, patient_id: FormText, user: QALead, date: Annotated[dt.date | None, Form()] = None, only: FormText = "") -> Response:
     from plancheck.version import __version__
 
     config = request.app.state.config
     on = date or dt.date.today()
+    wanted = {x.strip() for x in only.split(",") if x.strip()}
 
     def done(job: Any, outputs: list[Any]) -> None:
         if outputs:
             job.result = {"matrix": outputs[0], "made": f"{dt.datetime.now():%Y-%m-%d %H:%M}, plancheck {__version__}, as of {on.isoformat()}"}
 
-    job = request.app.state.jobs.start(MATRIX, user.username, lambda: _matrix_steps(config, patient_id.strip(), on), done)
+    job = request.app.state.jobs.start(MATRIX, user.username, lambda: _matrix_steps(config, patient_id.strip(), on, wanted), done)
     return RedirectResponse(f"/qa?job={job.id}", status_code=303)
