@@ -94,7 +94,8 @@ def run_json(s: Session, run_id: int) -> dict[str, Any]:
 def _disposition(d: Disposition | None) -> dict[str, Any] | None:
     if d is None:
         return None
-    return {"id": d.id, "verdict": d.verdict, "comment": d.comment, "assignee": d.assignee, "by": d.user.username, "at": d.created.isoformat(), "run_id": d.run_id}
+    return {"id": d.id, "verdict": d.verdict, "comment": d.comment, "assignee": d.assignee, "by": d.user.username, "at": d.created.isoformat(),
+            "run_id": d.run_id}
 
 
 def _finding(v: FindingView) -> dict[str, Any]:
