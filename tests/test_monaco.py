@@ -122,7 +122,7 @@ def test_the_first_plan_all_beams_fit_is_used(tmp_path: Path) -> None:
     tel = read_tel(write_tel({"a": arc1, "b": arc2}, tmp_path / "tel.1"))
     other = beams_of(PLANS[0])
     matches = match_beams(tel, [PlanBeams("RT Plan other.dcm in the plan folder", other), PlanBeams("mosaiq", {"1": arc1, "2": arc2})])
-    assert [m.label for m in matches] == ["1", "2"] and "of mosaiq in plan order" in matches[0].reason
+    assert [m.label for m in matches] == ["1", "2"] and "matched to beam 1 of mosaiq in plan order" in matches[0].reason
 
 
 def _loosen(text: str) -> str:
@@ -368,3 +368,41 @@ def test_every_demo_patient_reads_the_same_with_or_without_comment_lines(demo_cl
         for _, beam, param, value, _, provenance in beam_rows:
             assert value == (pytest.approx(rt[(beam, param)], abs=1e-3) if isinstance(value, float) else rt[(beam, param)]), (patient_id, beam, param)
             assert "of rtplan in plan order" in provenance
+
+
+def test_static_beams_out_of_plan_order_are_matched_by_their_shape(tmp_path: Path) -> None:
+    """Ten static fields with the same gantry and control-point count: only jaws and leaves tell them apart."""
+    beams = beams_of(PMP / "tests/dicom/data/rtplan/06MV_plan.dcm")
+    reordered = dict(reversed(beams.items()))
+    back = matched(write_tel(reordered, tmp_path / "tel.1"), beams)
+    assert set(back) == set(beams)
+    for label, delivery in back.items():
+        assert delivery.allclose(beams[label], atol=1e-6), label
+
+
+def test_deliveries_lists_the_tel_beams_with_their_match(demo_clinic, tmp_path: Path) -> None:
+    import dataclasses
+
+    from rich.console import Console
+    from typer.testing import CliRunner
+
+    from plancheck.cli.deliveries import _tel_beams
+    from plancheck.cli.main import app
+    from plancheck.collector import collect
+
+    clinic, config = demo_clinic
+    shown = CliRunner().invoke(app, ["deliveries", "015112", "--config", str(clinic.database.parent / "plancheck.toml")])
+    assert "tel.1 beams" in shown.output and "matched to beam 1-2 of rtplan in plan order" in shown.output, shown.output
+    # twins written out of plan order: named ambiguous, with the candidates, in the listing and in the warnings
+    root = shutil.copytree(config.monaco_dir, tmp_path / "FocalData")
+    (tel,) = root.glob("*/*/*~015112/plan/*/tel.1")
+    arc1, arc2 = beams_of(clinic.rt_plans["015112"]).values()
+    write_tel({"a": arc2, "b": arc1, "c": arc2}, tel)
+    table = collect("015112", None, dataclasses.replace(config, monaco_dir=root), only=("mosaiq", "rtplan", "monaco_tel"))
+    console = Console(width=250, record=True)
+    console.print(_tel_beams(table))
+    text = console.export_text()
+    assert "ambiguous: beam 1-2 of rtplan fits tel.1 beams 1, 3 alike" in text
+    assert "matched to beam 1-1 of rtplan by MU and shape" in text and "not in plan order" in text
+    assert sum("tel.1 beam" in w and "ambiguous" in w for w in table.warnings) == 2
+    assert set(table.deliveries_of("monaco_tel")) == {"tel.1 beam 1", "1-1", "tel.1 beam 3"}

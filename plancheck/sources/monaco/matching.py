@@ -3,23 +3,33 @@
 A tel.1 names no beam (docs/monaco.md). Monaco writes the beams in the plan's
 order, so the first try cuts the control-point blocks by each plan beam's
 control-point count, in plan order, and keeps the cut where every piece has its
-plan beam's gantry start and stop. Failing that, each beam found by MU (a new
-beam where MU restarts) is matched on its own by control-point count, MU and
-gantry: one plan beam fits, it is matched; several fit, it is *ambiguous* and
-the candidates are named; none fits, it is *unmatched*. A beam not matched keeps
-a label no plan uses (``tel.1 beam 2``), so it is compared with nothing.
+plan beam's shape: gantry, collimator, jaws and leaves at every control point.
+MU is what the checks compare, so a difference is noted, not a reason to refuse.
+Failing that, each beam found by MU (a new beam where MU restarts) is matched on
+its own by its shape and its MU: one plan beam fits, it is matched; several fit,
+it is *ambiguous* and the candidates are named; none fits, it is *unmatched*. A
+beam not matched keeps a label no plan uses (``tel.1 beam 2``), so it is
+compared with nothing.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from plancheck.delivery.model import Delivery
 from plancheck.sources.monaco.telfile import TelBeam, TelFile
 
-MU_TOLERANCE = 0.01  # relative: a beam found by MU alone must have its plan beam's MU within 1 %
-GANTRY_TOLERANCE_DEG = 1.0
+if TYPE_CHECKING:
+    from plancheck.table import ParamTable
+
+MU_TOLERANCE = 0.01  # relative: a beam matched out of plan order must have its plan beam's MU within 1 %
+ANGLE_TOLERANCE_DEG = 1.0  # gantry and collimator, at every control point
+POSITION_TOLERANCE_MM = 0.5  # jaws and leaves, at every control point (Monaco writes 0.1 mm or finer)
 
 
 @dataclass(frozen=True)
@@ -37,7 +47,7 @@ class BeamMatch:
     beam: TelBeam
     label: str
     status: str  # matched | ambiguous | unmatched
-    reason: str
+    reason: str  # starts with the status: "matched to beam 1-1 of rtplan ...", "ambiguous: ...", "unmatched: ..."
 
     @property
     def matched(self) -> bool:
@@ -61,16 +71,21 @@ def match_beams(tel: TelFile, plans: Sequence[PlanBeams]) -> list[BeamMatch]:
             best = matches
     if best is not None:
         return best
-    why = "no plan to match it to (no RT Plan in the plan folder, no RT Plan or MOSAIQ beams collected)"
+    why = "unmatched: no plan to match it to (no RT Plan in the plan folder, no RT Plan or MOSAIQ beams collected)"
     return [BeamMatch(b, unmatched_label(n), "unmatched", why) for n, b in enumerate(tel.beams, start=1)]
 
 
-def _gantry_off(a: float, b: float) -> float:
-    return abs((a - b + 180.0) % 360.0 - 180.0)
+def _angles_agree(a: np.ndarray, b: np.ndarray) -> bool:
+    off = np.abs((np.asarray(a, dtype=float) - np.asarray(b, dtype=float) + 180.0) % 360.0 - 180.0)
+    return bool(np.all(off <= ANGLE_TOLERANCE_DEG))
 
 
-def _gantry_agrees(tel: Delivery, plan: Delivery) -> bool:
-    return all(_gantry_off(float(x), float(y)) <= GANTRY_TOLERANCE_DEG for x, y in ((tel.gantry[0], plan.gantry[0]), (tel.gantry[-1], plan.gantry[-1])))
+def _shape_agrees(tel: Delivery, plan: Delivery) -> bool:
+    """Same control points, each with the same gantry, collimator, jaws and leaves."""
+    if len(tel) != len(plan) or tel.mlc.shape != plan.mlc.shape or tel.jaw.shape != plan.jaw.shape:
+        return False
+    return (_angles_agree(tel.gantry, plan.gantry) and _angles_agree(tel.collimator, plan.collimator)
+            and bool(np.allclose(tel.jaw, plan.jaw, atol=POSITION_TOLERANCE_MM)) and bool(np.allclose(tel.mlc, plan.mlc, atol=POSITION_TOLERANCE_MM)))
 
 
 def _mu_agrees(tel: Delivery, plan: Delivery) -> bool:
@@ -82,38 +97,77 @@ def _in_order(tel: TelFile, plan: PlanBeams) -> list[BeamMatch] | None:
     if pieces is None:
         return None
     pairs = list(zip(pieces, plan.beams.items(), strict=True))
-    if not all(_gantry_agrees(beam.delivery(), d) for beam, (_, d) in pairs):
+    if not all(_shape_agrees(beam.delivery(), d) for beam, (_, d) in pairs):
         return None
     out = []
     for beam, (label, d) in pairs:
         mine = beam.delivery()
         note = "" if _mu_agrees(mine, d) else f"; MU {mine.total_mu:.2f} here, {d.total_mu:.2f} in {plan.name}"
-        out.append(BeamMatch(beam, label, "matched", f"beam {label} of {plan.name} in plan order: {len(d)} control points, gantry start and stop agree{note}"))
+        reason = f"matched to beam {label} of {plan.name} in plan order ({len(d)} control points; gantry, collimator, jaws and leaves agree{note})"
+        out.append(BeamMatch(beam, label, "matched", reason))
     return out
 
 
 def _fits(beam: TelBeam, d: Delivery) -> bool:
     mine = beam.delivery()
-    return beam.control_points == len(d) and _mu_agrees(mine, d) and _gantry_agrees(mine, d)
+    return _mu_agrees(mine, d) and _shape_agrees(mine, d)
 
 
 def _by_content(tel: TelFile, plan: PlanBeams) -> list[BeamMatch]:
-    fits = [[label for label, d in plan.beams.items() if _fits(beam, d)] for beam in tel.beams]
-    claimed_by = {label: [n for n, f in enumerate(fits, start=1) if label in f] for label in plan.beams}
-    out = []
-    for n, (beam, labels) in enumerate(zip(tel.beams, fits, strict=True), start=1):
-        what = f"{beam.control_points} control points, {beam.delivery().total_mu:.2f} MU"
-        if len(labels) == 1 and len(claimed_by[labels[0]]) == 1:
-            reason = f"beam {labels[0]} of {plan.name} by control points, MU and gantry ({what}), not in plan order"
-            out.append(BeamMatch(beam, labels[0], "matched", reason))
-        elif len(labels) > 1:
-            reason = f"ambiguous: its {what} and gantry fit beams {', '.join(labels)} of {plan.name}"
-            out.append(BeamMatch(beam, unmatched_label(n), "ambiguous", reason))
-        elif labels:
-            others = ", ".join(str(k) for k in claimed_by[labels[0]])
-            reason = f"ambiguous: beam {labels[0]} of {plan.name} fits tel.1 beams {others} alike ({what})"
-            out.append(BeamMatch(beam, unmatched_label(n), "ambiguous", reason))
-        else:
-            reason = f"unmatched: no beam of {plan.name} has its {what} and gantry"
-            out.append(BeamMatch(beam, unmatched_label(n), "unmatched", reason))
-    return out
+    """Walk the blocks: at each, the plan beams whose control points, MU and shape the next blocks have."""
+    found: list[tuple[TelBeam, list[str]]] = []
+    start = 0
+    while start < len(tel.blocks):
+        number = str(len(found) + 1)
+        pieces = {label: tel.piece(start, len(d), number) for label, d in plan.beams.items()}
+        fits = {label: piece for label, piece in pieces.items() if piece is not None and _fits(piece, plan.beams[label])}
+        sizes = {len(piece.params) for piece in fits.values()}
+        beam = next(iter(fits.values())) if len(sizes) == 1 else tel.run_from(start, number)
+        found.append((beam, list(fits) if len(sizes) == 1 else []))
+        start += len(beam.params)
+    claimed_by = {label: [n for n, (_, f) in enumerate(found, start=1) if label in f] for label in plan.beams}
+    return [_content_match(n, beam, labels, claimed_by, plan.name) for n, (beam, labels) in enumerate(found, start=1)]
+
+
+def _content_match(n: int, beam: TelBeam, labels: list[str], claimed_by: dict[str, list[int]], plan: str) -> BeamMatch:
+    what = f"{beam.control_points} control points, {beam.delivery().total_mu:.2f} MU"
+    if len(labels) == 1 and len(claimed_by[labels[0]]) == 1:
+        return BeamMatch(beam, labels[0], "matched", f"matched to beam {labels[0]} of {plan} by MU and shape ({what}), not in plan order")
+    if len(labels) > 1:
+        return BeamMatch(beam, unmatched_label(n), "ambiguous", f"ambiguous: its {what} and shape fit beams {', '.join(labels)} of {plan}")
+    if labels:
+        others = ", ".join(str(k) for k in claimed_by[labels[0]])
+        return BeamMatch(beam, unmatched_label(n), "ambiguous", f"ambiguous: beam {labels[0]} of {plan} fits tel.1 beams {others} alike ({what})")
+    return BeamMatch(beam, unmatched_label(n), "unmatched", f"unmatched: no beam of {plan} has its {what} and shape (gantry, collimator, jaws, leaves)")
+
+
+_NOTE = re.compile(r" line (\d+); ((matched|ambiguous|unmatched)\b.*)$")
+
+
+def note_of(provenance: str) -> tuple[int, str, str] | None:
+    """(line, status, reason) from the provenance of a tel.1 beam's row (see ``reader.beam_rows``), None if it has none."""
+    found = _NOTE.search(provenance)
+    return (int(found.group(1)), found.group(3), found.group(2)) if found else None
+
+
+@dataclass(frozen=True)
+class TelBeamNote:
+    """How one tel.1 beam in a collected table was matched, read back from its rows."""
+
+    label: str
+    line: int
+    control_points: int
+    mu: float
+    status: str
+    reason: str
+
+
+def notes_in(table: ParamTable, source: str = "monaco_tel") -> list[TelBeamNote]:
+    """Every tel.1 beam of the table with its match, in file order, for listing (``plancheck deliveries``)."""
+    notes = []
+    for row in table.select(source=source, param="mu"):
+        note = note_of(row.provenance)
+        if note is not None:
+            points = table.value("control_points", source=source, beam=row.beam, scope="beam")
+            notes.append(TelBeamNote(row.beam, note[0], int(points or 0), float(row.value or 0), note[1], note[2]))
+    return sorted(notes, key=lambda n: n.line)

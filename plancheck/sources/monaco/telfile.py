@@ -74,20 +74,32 @@ class TelFile:
     def has_static(self) -> bool:
         return any(b.static for b in self.blocks)
 
-    def split(self, control_points: list[int]) -> list[TelBeam] | None:
-        """The blocks cut into beams of these many control points each (DICOM counts: a static segment is two).
+    def piece(self, start: int, control_points: int, label: str = "") -> TelBeam | None:
+        """The blocks from ``start`` that make ``control_points`` control points (DICOM counts: a static segment is two).
 
-        None where they do not add up, or a cut would fall inside a static segment."""
+        None where they run out, or the count would end inside a static segment."""
+        end, count = start, 0
+        while end < len(self.blocks) and count < control_points:
+            count += 2 if self.blocks[end].static else 1
+            end += 1
+        return _beam(label, self.blocks[start:end]) if count == control_points and end > start else None
+
+    def run_from(self, start: int, label: str = "") -> TelBeam:
+        """The blocks from ``start`` up to where MU next restarts (pymedphys' beam)."""
+        end = start + 1
+        while end < len(self.blocks) and self.blocks[end].params["segment_mu"] != 0:
+            end += 1
+        return _beam(label, self.blocks[start:end])
+
+    def split(self, control_points: list[int]) -> list[TelBeam] | None:
+        """The blocks cut into beams of these many control points each, in order; None where they do not add up."""
         beams, start = [], 0
         for n, wanted in enumerate(control_points, start=1):
-            end, count = start, 0
-            while end < len(self.blocks) and count < wanted:
-                count += 2 if self.blocks[end].static else 1
-                end += 1
-            if count != wanted or end == start:
+            beam = self.piece(start, wanted, str(n))
+            if beam is None:
                 return None
-            beams.append(_beam(str(n), self.blocks[start:end]))
-            start = end
+            beams.append(beam)
+            start += len(beam.params)
         return beams if start == len(self.blocks) else None
 
     def beam_deliveries(self) -> dict[str, Delivery]:
@@ -214,10 +226,12 @@ class _Parser:
     # ---- beams -------------------------------------------------------------
     def result(self) -> TelFile:
         assert self.layout is not None
-        starts = [0] + [k for k in range(1, len(self.blocks)) if self.blocks[k].params["segment_mu"] == 0]
-        ends = [*starts[1:], len(self.blocks)]
-        beams = [_beam(str(n + 1), self.blocks[a:b]) for n, (a, b) in enumerate(zip(starts, ends, strict=False))]
-        return TelFile(self.path, self.layout, self.blocks, beams, self.warnings)
+        tel = TelFile(self.path, self.layout, self.blocks, [], self.warnings)
+        start = 0
+        while start < len(self.blocks):
+            tel.beams.append(tel.run_from(start, str(len(tel.beams) + 1)))
+            start += len(tel.beams[-1].params)
+        return tel
 
 
 def _beam(label: str, blocks: list[Block]) -> TelBeam:
