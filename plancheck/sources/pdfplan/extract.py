@@ -315,7 +315,8 @@ def _pdfplumber_pages(path: Path) -> tuple[str, list[Page]]:
     try:
         with pdfplumber.open(path) as pdf:
             title = str((pdf.metadata or {}).get("Title", "") or "")
-            pages.extend(_pdfplumber_page(page, number) for number, page in enumerate(pdf.pages, start=1))
+            for number, page in enumerate(pdf.pages, start=1):
+                pages.append(_pdfplumber_page(page, number))
     except (PdfminerException, PDFPasswordIncorrect, PDFEncryptionError) as exc:
         cause = exc.args[0] if isinstance(exc, PdfminerException) and exc.args else exc
         if isinstance(cause, (PDFPasswordIncorrect, PDFEncryptionError)):
