@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 README = Path(__file__).parents[1] / "README.md"
-LONG_RUNNING = {"plancheck icom listen": "serves a linac's iCOM port until stopped; its options are checked with --help"}
+LONG_RUNNING = {"plancheck icom listen": "serves a linac's iCOM port until stopped; its options are checked with --help",
+                "plancheck serve": "serves the review app until stopped; its options are checked with --help"}
 COMMENT = re.compile(r"\s+#\s.*$")
 
 
