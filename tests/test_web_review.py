@@ -115,6 +115,10 @@ def test_pages_and_api_give_the_same_record(stored: Stored, tmp_path: Path, demo
     again = api.post(f"/api/findings/{first}/disposition", json={"verdict": "false_alarm", "comment": "too late", "run_id": stored.run_id},
                      headers={"X-CSRF-Token": token})
     assert again.status_code == 409  # a signed run's dispositions are closed
+    amended = api.post(f"/api/runs/{stored.run_id}/amend", json={"reason": "finding judged on the wrong plan"}, headers={"X-CSRF-Token": token})
+    assert amended.status_code == 200 and amended.json()["state"] == "open"
+    page = api.get(f"/runs/{amended.json()['id']}").text
+    assert f'amends <a href="/runs/{stored.run_id}">' in page and 'id="sign-form"' in page
 
 
 def test_data_is_shown_as_data(results_url: str, tmp_path: Path, demo_clinic, weekly_run) -> None:  # noqa: F811

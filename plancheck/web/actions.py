@@ -16,7 +16,7 @@ from plancheck.config import Config
 from plancheck.errors import PlancheckError
 from plancheck.record import findings, signoff
 from plancheck.record.db import session
-from plancheck.record.models import Disposition, Finding, ManualTick, Signature, User
+from plancheck.record.models import Disposition, Finding, ManualTick, Run, Signature, User
 from plancheck.record.store import last_signed, latest_run
 from plancheck.record.worklist import worklist as record_worklist
 from plancheck.web.jobs import Job, Step
@@ -36,6 +36,10 @@ def dispose(s: Session, finding_id: int, *, verdict: str, comment: str, assignee
 
 def sign(s: Session, run_id: int, *, user: User, password: str, meaning: str, config: Config) -> Signature:
     return signoff.sign(s, run_id, user=user, password=password, meaning=meaning, config=config)
+
+
+def amend(s: Session, run_id: int, *, user: User, reason: str) -> Run:
+    return signoff.amend(s, run_id, user=user, reason=reason)
 
 
 def _open_findings(s: Session, patient_id: str) -> int:

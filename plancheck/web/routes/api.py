@@ -33,6 +33,10 @@ class SignIn(BaseModel):
     meaning: str = Field(description='what the signature means, e.g. "weekly chart check reviewed"')
 
 
+class AmendIn(BaseModel):
+    reason: str = Field(description="why the signed run is corrected")
+
+
 class RunChecksIn(BaseModel):
     date: dt.date | None = Field(None, description="the worklist's day (default: today)")
     patients: list[str] = Field(default_factory=list, description="only these patients' due checks (default: all due)")
@@ -66,6 +70,12 @@ def sign(request: Request, run_id: int, body: SignIn, s: Db, user: Physicist) ->
     signature = actions.sign(s, run_id, user=user, password=body.password, meaning=body.meaning, config=request.app.state.config)
     return {"run_id": run_id, "signed_by": user.username, "signed_at": signature.signed_at.isoformat(), "meaning": signature.meaning,
             "pdf": signature.pdf_path, "pdf_sha256": signature.pdf_sha256}
+
+
+@router.post("/runs/{run_id}/amend", summary="Amend a signed run: a new open run naming it, to judge, tick and sign again")
+def amend(run_id: int, body: AmendIn, s: Db, user: Physicist) -> dict[str, Any]:
+    made = actions.amend(s, run_id, user=user, reason=body.reason)
+    return {"id": made.id, "amends": run_id, "state": made.state}
 
 
 @router.post("/checks/run", summary="Run the due checks now, in the background; answers the job to follow")

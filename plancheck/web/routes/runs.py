@@ -22,6 +22,7 @@ DONE = {
     "ticked": "Saved.",
     "disposed": "Disposition recorded.",
     "signed": "Signed. The signed record has been written to the eSCAN folder.",
+    "amendment": "An amendment of the signed run: judge, tick and sign it as any run; the signed run stays as it was.",
 }
 MEANINGS = {
     "initial": "initial chart check reviewed",
@@ -71,6 +72,15 @@ def sign(request: Request, run_id: int, password: FormText, meaning: FormText, s
     except PlancheckError as exc:
         return show(request, s, run_id, error=exc.message, status_code=409)
     return _back(run_id, "signed")
+
+
+@router.post("/runs/{run_id}/amend")
+def amend(request: Request, run_id: int, reason: FormText, s: Db, user: Physicist) -> Response:
+    try:
+        made = actions.amend(s, run_id, user=user, reason=reason)
+    except PlancheckError as exc:
+        return show(request, s, run_id, error=exc.message, status_code=409)
+    return RedirectResponse(f"/runs/{made.id}?done=amendment", status_code=303)
 
 
 @router.get("/runs/{run_id}/signed.pdf")
