@@ -83,6 +83,7 @@ def review_in_browser(page, base: str, stored: Stored, shots: Path) -> None:
     page.wait_for_selector("#signed")
 
 
+@pytest.mark.slow
 def test_the_whole_review_in_chromium(browser, results_url: str, tmp_path: Path, demo_clinic, weekly_run, shots: Path) -> None:  # noqa: F811
     stored = stored_app(results_url, tmp_path, demo_clinic, weekly_run)
     with live_server(stored.app) as base:
@@ -113,6 +114,7 @@ def _client_of(stored: Stored, username: str) -> TestClient:
     return client
 
 
+@pytest.mark.slow
 def test_a_viewer_cannot_sign_and_csrf_is_required(browser, tmp_path: Path, demo_clinic, weekly_run, shots: Path) -> None:  # noqa: F811
     stored = stored_app(f"sqlite:///{tmp_path / 'record.db'}", tmp_path, demo_clinic, weekly_run)
     with live_server(stored.app) as base:
