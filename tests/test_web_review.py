@@ -154,3 +154,21 @@ def test_history_shows_the_runs_and_what_changed(stored: Stored, weekly_run) -> 
     diff = html[html.index('id="diff"'):]
     assert "beam 1-2" in diff and "163.55" in diff and "158.78" in diff
     assert "implicit.mu" in diff  # the result that changed with it
+
+
+def test_next_week_shows_what_is_new_first_and_last_week_s_judgements_folded(stored: Stored, weekly_run) -> None:  # noqa: F811
+    api = TestClient(stored.app)
+    review_through_api(api, stored.run_id, log_in(api, "physicist"))
+    data = weekly_run.to_dict()
+    changed = next(r for r in data["results"] if r["id"] == "implicit.mu" and r["beam"] == "1-2")
+    changed["message"] += " (MOSAIQ edited again)"  # its values changed: new again, last week's judgement no longer covers it
+    next_week = store(stored.url, run_from_dict(data))
+    review = api.get(f"/api/runs/{next_week}").json()["review"]
+    mu = next(f for f in review["new"] if (f["check_id"], f["beam"]) == ("implicit.mu", "1-2"))
+    assert mu["change"] == "changed" and mu["earlier_disposition"]["verdict"] == "accepted" and review["known"]
+    others = [f for f in review["new"] if f is not mu]
+    assert all(f["status"] == "warn" and f["disposition"] is None for f in others)  # warnings nobody judged last week stay in view
+    assert all(f["folded"] and f["disposition"]["comment"] == COMMENT for f in review["known"])
+    html = api.get(f"/runs/{next_week}").text
+    assert html.index('class="finding new"') < html.index("Known, judged before") < html.index('class="finding known"')
+    assert 'class="finding known" id="finding-' in html and "Earlier, on other values: accepted by physicist" in html
