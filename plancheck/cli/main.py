@@ -10,6 +10,7 @@ from plancheck.cli.check import check
 from plancheck.cli.deliveries import deliveries
 from plancheck.cli.documents import documents
 from plancheck.cli.demo import demo
+from plancheck.cli.stats import stats
 
 app = typer.Typer(
     name="plancheck",
@@ -31,6 +32,7 @@ app.command()(demo)
 app.command()(check)
 app.command()(deliveries)
 app.command()(documents)
+app.command()(stats)
 app.add_typer(rules.app, name="rules")
 app.add_typer(simulate.app, name="simulate")
 app.add_typer(baseline.app, name="baseline")
