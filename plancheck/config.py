@@ -14,6 +14,7 @@ from typing import Any
 
 from plancheck.configvalues import Where, decode_toml, number, numbers, table, tables, text, texts
 from plancheck.errors import ConfigError
+from plancheck.record.settings import BatchSettings, WorklistSettings, batch_settings, worklist_settings
 from plancheck.record.ldap_settings import LdapSettings, ldap_settings
 from plancheck.registry import FOLDER_KEYS
 from plancheck.sources.mosaiq.settings import MosaiqSettings, mosaiq_settings
@@ -45,6 +46,8 @@ class Config:
     documents_dir: Path | None = None  # where MOSAIQ keeps the files its Object/ObjFilenames rows name
     escan_dir: Path | None = None
     results_url: str = field(default="", repr=False)  # [results] url: the chart-check record (plancheck.record.db)
+    worklist: WorklistSettings = field(default_factory=WorklistSettings)  # [worklist]: when checks fall due
+    batch: BatchSettings = field(default_factory=BatchSettings)  # [batch]: workers and MOSAIQ connections of `plancheck batch`
     ldap: LdapSettings | None = None  # [ldap]: log-in against the hospital's directory (plancheck.record.ldap)
     folders: dict[str, Path] = field(default_factory=dict)  # every [folders] entry, by key (a new source reads its own)
     output_dir: Path = Path("plancheck-results")
@@ -159,11 +162,11 @@ def config_from_dict(data: dict[str, Any], path: Path | None = None, content: st
     results = table(data, "results", at)
     if "password" in results:
         raise ConfigError("[results] must not hold a password", where=where, fix="set PLANCHECK_RESULTS_PASSWORD")
-    known = {"mosaiq", "folders", "machines", "rules", "checks", "results", "ldap"}
+    known = {"mosaiq", "folders", "machines", "rules", "checks", "results", "worklist", "batch", "ldap"}
     return Config(
         mosaiq_url=text(mosaiq, "url", "", at, "[mosaiq] "),
         mosaiq_timeout_s=int(number(mosaiq, "timeout_s", 30, at, "[mosaiq] ", low=1, high=3600, integer=True)),
-        mosaiq=mosaiq_settings(mosaiq, where),
+        mosaiq=mosaiq_settings(mosaiq, at),
         dicom_dir=folder(folders["dicom"], "dicom") if "dicom" in folders else None,
         monaco_dir=folder(folders["monaco"], "monaco") if "monaco" in folders else None,
         icom_dir=folder(folders["icom"], "icom") if "icom" in folders else None,
@@ -172,6 +175,8 @@ def config_from_dict(data: dict[str, Any], path: Path | None = None, content: st
         documents_dir=folder(folders["documents"], "documents") if "documents" in folders else None,
         escan_dir=folder(folders["escan"], "escan") if "escan" in folders else None,
         results_url=_results_url(text(results, "url", "", at, "[results] "), base),
+        worklist=worklist_settings(table(data, "worklist", at), at),
+        batch=batch_settings(table(data, "batch", at), at),
         ldap=ldap_settings(data, at, base),
         folders={key: folder(value, key) for key, value in folders.items()},
         output_dir=folder(folders["output"], "output") if "output" in folders else base / "plancheck-results",

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from plancheck.delivery.model import Delivery
+    from plancheck.delivery.recording import Recording
 
 COLUMNS = ("scope", "beam", "item", "param", "value", "unit", "source", "provenance")
 
@@ -97,7 +98,7 @@ class ParamTable:
     source_errors: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     # (source, recording): every recorded delivery (iCOM), with field ID, machine, times and control points
-    recordings: list[tuple[str, Any]] = field(default_factory=list)
+    recordings: list[tuple[str, Recording]] = field(default_factory=list)
 
     def add(self, *rows: Param) -> None:
         for row in rows:

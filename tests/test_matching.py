@@ -7,7 +7,8 @@ import datetime as dt
 import numpy as np
 
 from plancheck import deliveries
-from plancheck.delivery.matching import PlanBeam, Recording, TreatmentRecord, match_deliveries
+from plancheck.delivery.matching import PlanBeam, TreatmentRecord, match_deliveries
+from plancheck.delivery.recording import Recording
 from plancheck.delivery.model import Delivery
 from tests.conftest import VMAT_PLAN
 

@@ -252,3 +252,16 @@ def test_photon_and_electron_fields_of_one_site_are_checked_against_their_own_mo
     energy = {r.beam: r.status.value for r in run.results if r.id == "beam.energy_matches_rx"}
     assert energy.pop("E1") == "not_applicable"
     assert energy and set(energy.values()) == {"pass"}
+
+
+def test_a_wrong_mosaiq_setting_is_named_with_its_line(tmp_path: Path) -> None:
+    from plancheck.config import load_config
+    from plancheck.errors import ConfigError
+
+    path = tmp_path / "plancheck.toml"
+    path.write_text('[mosaiq]\nurl = "sqlite:///m.db"\n\ntreatment_activities = "TX"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"plancheck\.toml:4: \[mosaiq\] treatment_activities must be a list"):
+        load_config(path)
+    path.write_text('[mosaiq]\njaw_convention = { "X" = "sideways" }\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"plancheck\.toml:2: \[mosaiq\] jaw_convention of 'X'"):
+        load_config(path)

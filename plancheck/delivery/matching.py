@@ -13,22 +13,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from plancheck.delivery.model import Delivery
+from plancheck.delivery.recording import Recording
 
 if TYPE_CHECKING:
     from plancheck.table import ParamTable
-
-
-@dataclass(frozen=True)
-class Recording:
-    """One recorded delivery of one beam."""
-
-    key: str  # e.g. the archive file
-    patient_id: str
-    field_id: str
-    machine: str
-    start: dt.datetime
-    end: dt.datetime
-    delivery: Delivery
 
 
 @dataclass(frozen=True)

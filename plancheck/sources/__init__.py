@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from plancheck.errors import SourceError
 from plancheck.table import Param
@@ -17,6 +17,7 @@ from plancheck.table import Param
 if TYPE_CHECKING:
     from plancheck.config import Config
     from plancheck.delivery.model import Delivery
+    from plancheck.delivery.recording import Recording
 
 
 def configured_folder(folder: Path | None, what: str, key: str, fix: str = "") -> Path | None:
@@ -43,4 +44,4 @@ class Reading:
     deliveries: dict[str, Delivery] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     # every recorded delivery with its time and machine (iCOM), for matching to plan beams
-    recordings: list[Any] = field(default_factory=list)
+    recordings: list[Recording] = field(default_factory=list)

@@ -10,7 +10,6 @@ new patient, a new field ID, the MU counter going down, or a silence longer than
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 from collections.abc import Sequence
@@ -18,6 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from plancheck.delivery.model import Delivery
+from plancheck.delivery.recording import Recording
 from plancheck.delivery.mudensity import relevant_control_points
 from plancheck.errors import SourceError
 from plancheck.sources.icom.reader import IcomRecord
@@ -128,48 +128,15 @@ def beam_on_time_s(records: Sequence[IcomRecord]) -> float:
     return round(float(times[rises[-1]] - times[rises[0] - 1]), 3)
 
 
-@dataclass(frozen=True)
-class DeliveredBeam:
-    """One delivered beam read from an archive; ``key`` names the archive (and run) it came from.
-
-    ``delivered_mu`` is the linac's own MU counter at the last message (the beam's
-    total delivered, even when the run began after a reconnection); the Delivery's
-    MU is the sum of the rises seen in this run.
-    """
-
-    key: str
-    path: Path | None
-    offset: int
-    patient_id: str
-    patient_name: str
-    field_id: str
-    machine: str
-    energy: str
-    radiation_type: str
-    start: dt.datetime
-    end: dt.datetime
-    delivered_mu: float
-    total_mu: float | None
-    beam_on_time_s: float
-    delivery: Delivery
-
-    @property
-    def partial(self) -> bool | None:
-        """Delivered less than the beam's total MU (None where the stream gives no total)."""
-        if self.total_mu is None:
-            return None
-        return self.delivered_mu < self.total_mu - 0.05
-
-
 def _first(records: Sequence[IcomRecord], name: str) -> str:
     return next((getattr(r, name) for r in records if getattr(r, name)), "") or ""
 
 
-def delivered_beam(run: Sequence[IcomRecord], *, key: str, path: Path | None, where: str) -> DeliveredBeam:
+def delivered_beam(run: Sequence[IcomRecord], *, key: str, path: Path | None, where: str) -> Recording:
     """Summarise one run of records (see :func:`split_records`)."""
     mus = [r.mu for r in run if r.mu is not None]
     totals = [r.total_mu for r in run if r.total_mu is not None]
-    return DeliveredBeam(
+    return Recording(
         key=key,
         path=path,
         offset=run[0].offset,

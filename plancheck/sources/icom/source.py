@@ -28,7 +28,8 @@ from typing import Any
 from plancheck.errors import PlancheckError, SourceError
 from plancheck.sources import Reading, Request, configured_folder
 from plancheck.sources.icom.archive_layout import SET_ASIDE_SUFFIX, UNREADABLE, patient_prefix
-from plancheck.sources.icom.deliveries import GAP_S, DeliveredBeam, delivered_beam, split_records
+from plancheck.delivery.recording import Recording
+from plancheck.sources.icom.deliveries import GAP_S, delivered_beam, split_records
 from plancheck.sources.icom.reader import read_icom
 from plancheck.units import angle_iec, energy, modality
 from plancheck.table import Param, iso
@@ -49,9 +50,9 @@ def patient_dirs(root: Path, patient_id: str) -> list[Path]:
         raise SourceError(f"cannot list the iCOM archive folder ({exc.strerror or exc})", where=str(root), fix="check the folder's permissions") from None
 
 
-def delivered_beams(icom_dir: Path, patient_id: str, gap_s: float = GAP_S) -> tuple[list[DeliveredBeam], list[str]]:
+def delivered_beams(icom_dir: Path, patient_id: str, gap_s: float = GAP_S) -> tuple[list[Recording], list[str]]:
     """Every delivered beam archived for the patient, oldest first, and warnings met on the way."""
-    beams: list[DeliveredBeam] = []
+    beams: list[Recording] = []
     warnings: list[str] = []
     for folder in patient_dirs(icom_dir / "patients", patient_id):
         for path in sorted(folder.glob("*.xz")):
@@ -82,7 +83,7 @@ def _unreadable(folder: Path) -> list[str]:
     return out
 
 
-def _beams_in(path: Path, key: str, patient_id: str, gap_s: float, warnings: list[str]) -> list[DeliveredBeam]:
+def _beams_in(path: Path, key: str, patient_id: str, gap_s: float, warnings: list[str]) -> list[Recording]:
     reading = read_icom(path, strict=False)
     warnings.extend(f"{issue.message} (skipped)" for issue in reading.issues)
     runs = [run for run in split_records(reading.records, gap_s) if _rises(run)]
@@ -118,7 +119,7 @@ def read(request: Request) -> Reading | None:
         Param("patient", "", "patient_id", newest.patient_id, "", SOURCE, where),
         Param("patient", "", "patient_name", dicom_name(newest.patient_name), "", SOURCE, where),
     ]
-    by_field: dict[str, list[DeliveredBeam]] = defaultdict(list)
+    by_field: dict[str, list[Recording]] = defaultdict(list)
     for beam in beams:
         by_field[beam.field_id].append(beam)
         reading.rows += _delivery_rows(beam)
@@ -132,7 +133,7 @@ def read(request: Request) -> Reading | None:
     return reading
 
 
-def _where(beam: DeliveredBeam) -> str:
+def _where(beam: Recording) -> str:
     return f"{beam.path} byte {beam.offset}" if beam.path else beam.key
 
 
@@ -142,7 +143,7 @@ def dicom_name(name: str) -> str:
     return "^".join(parts[:2]).upper()
 
 
-def _delivery_rows(beam: DeliveredBeam) -> list[Param]:
+def _delivery_rows(beam: Recording) -> list[Param]:
     where = _where(beam)
 
     def p(param: str, value: Any, unit: str = "") -> Param:
@@ -158,7 +159,7 @@ def _delivery_rows(beam: DeliveredBeam) -> list[Param]:
     return rows
 
 
-def _beam_rows(label: str, beam: DeliveredBeam, warnings: list[str]) -> list[Param]:
+def _beam_rows(label: str, beam: Recording, warnings: list[str]) -> list[Param]:
     where = _where(beam)
     d = beam.delivery
 
@@ -185,8 +186,8 @@ def _beam_rows(label: str, beam: DeliveredBeam, warnings: list[str]) -> list[Par
     return rows
 
 
-def _repeats(label: str, delivered: list[DeliveredBeam]) -> list[str]:
-    days: dict[str, list[DeliveredBeam]] = defaultdict(list)
+def _repeats(label: str, delivered: list[Recording]) -> list[str]:
+    days: dict[str, list[Recording]] = defaultdict(list)
     for beam in delivered:
         days[f"{beam.start:%Y-%m-%d}"].append(beam)
     return [
