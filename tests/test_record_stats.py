@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +77,7 @@ def make_record(s: Session) -> None:
 
 
 @pytest.fixture
-def record(results_url: str) -> str:
+def made_record(results_url: str) -> str:
     with session(open_record(results_url)) as s:
         make_record(s)
     return results_url
@@ -86,8 +87,8 @@ def verdicts(**given: int) -> dict[str, int]:
     return {"acknowledged": 0, "accepted": 0, "to_be_fixed": 0, "false_alarm": 0, "none": 0} | given
 
 
-def test_stats_of_a_period(record: str) -> None:
-    with session(open_record(record)) as s:
+def test_stats_of_a_period(made_record: str) -> None:
+    with session(open_record(made_record)) as s:
         got = compute(s, SINCE)
     assert [(r.key, r.findings, r.verdicts, r.false_alarm_share) for r in got.by_check] == [
         ("B", 3, verdicts(false_alarm=2, none=1), 1.0),  # f1's latest verdict is false_alarm; f3 is not judged yet
@@ -99,8 +100,8 @@ def test_stats_of_a_period(record: str) -> None:
         ("initial", 1, 1, 5400, 5400), ("weekly", 3, 2, 64800, 86400), ("all", 4, 3, 43200, 86400)]
 
 
-def test_stats_of_the_whole_record(record: str) -> None:
-    with session(open_record(record)) as s:
+def test_stats_of_the_whole_record(made_record: str) -> None:
+    with session(open_record(made_record)) as s:
         got = compute(s)
     assert [(r.key, r.findings, r.verdicts) for r in got.by_check] == [("B", 3, verdicts(false_alarm=2, none=1)), ("C", 2, verdicts(accepted=1, to_be_fixed=1))]
     assert [r.key for r in got.by_month] == ["2026-09", "2026-10", "2026-11"]
@@ -121,9 +122,9 @@ def _cli(url: str, tmp_path: Path, *args: str) -> Any:
     return CliRunner().invoke(app, ["stats", "--config", str(config), *args])
 
 
-def test_cli_json_and_html(record: str, tmp_path: Path) -> None:
+def test_cli_json_and_html(made_record: str, tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
-    result = _cli(record, tmp_path, "--since", "2026-10-01", "--format", "json", "--out", str(tmp_path / "out"))
+    result = _cli(made_record, tmp_path, "--since", "2026-10-01", "--format", "json", "--out", str(tmp_path / "out"))
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["findings_by_check"][0] == {"check_id": "B", "findings": 3, **verdicts(false_alarm=2, none=1), "false_alarm_share": 1.0}
@@ -134,8 +135,8 @@ def test_cli_json_and_html(record: str, tmp_path: Path) -> None:
     assert page.count('src="data:image/png;base64,') == 4 and "12.0 h" in page and "false_alarm" in page
 
 
-def test_cli_terminal_tables(record: str, tmp_path: Path) -> None:
-    result = _cli(record, tmp_path, "--since", "2026-10-01")
+def test_cli_terminal_tables(made_record: str, tmp_path: Path) -> None:
+    result = _cli(made_record, tmp_path, "--since", "2026-10-01")
     assert result.exit_code == 0, result.output
     assert "Findings per check" in result.stdout and "Checks that never fire" in result.stdout
     assert "18.0 h" in result.stdout and "24.0 h" in result.stdout  # weekly: median of 12 h and 24 h, longest 24 h
@@ -158,13 +159,11 @@ def test_check_ids_are_data_in_the_html(results_url: str) -> None:
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
-def test_a_real_run_of_the_demo_clinic(demo_clinic: Any, tmp_path: Path) -> None:
+def test_a_real_run_of_the_demo_clinic(weekly_runs: Any, tmp_path: Path) -> None:
     """A stored CheckRun of 00017R: its passing checks never fire, its failing ones are not among them."""
-    from plancheck.api import check
     from plancheck.record.store import store_run
 
-    _clinic, cfg = demo_clinic
-    run = check("00017R", kind="weekly", config=cfg)
+    run = weekly_runs["found"]
     with session(open_record(f"sqlite:///{tmp_path / 'record.db'}")) as s:
         store_run(s, run, as_of=at("2026-12-01"), created_by="batch")
         got = compute(s)
@@ -175,3 +174,37 @@ def test_a_real_run_of_the_demo_clinic(demo_clinic: Any, tmp_path: Path) -> None
     fired = {c for c, st in statuses.items() if st & {"fail", "warn", "error"}}
     assert fired and {c.check_id for c in got.silent} == {c for c, st in statuses.items() if "pass" in st} - fired
     assert [(k.kind, k.runs, k.signed) for k in got.by_kind] == [("weekly", 1, 0), ("all", 1, 0)]
+
+
+def test_a_signed_weekly_check_through_the_record_service(record: Any, weekly_runs: Any) -> None:
+    """The demo's 00017R weekly check stored, its findings judged (the first a false alarm), its manual
+    checks ticked and signed, all through plancheck.record's own functions; the stats count exactly that."""
+    from plancheck.record.findings import dispose, review
+    from plancheck.record.signoff import sign, tick
+    from plancheck.record.store import store_run
+    from plancheck.record.users import get_user
+    from tests.record_runs import AS_OF, PASSWORDS
+
+    engine, cfg = record
+    with session(engine) as s:
+        run, _ = store_run(s, weekly_runs["found"], as_of=AS_OF, created_by="batch")
+        alice = get_user(s, "alice")
+        rv = review(s, run.id)
+        judged = {v.finding.id: ("false_alarm" if i == 0 else "accepted", v.finding.check_id) for i, v in enumerate(rv.new)}
+        for finding_id, (verdict, _check) in judged.items():
+            dispose(s, finding_id, verdict=verdict, comment="reviewed", user=alice, run_id=run.id)
+        for m in rv.manual:
+            tick(s, run.id, m.result.check_id, ticked=True, user=alice)
+        signature = sign(s, run.id, user=alice, password=PASSWORDS["alice"], meaning="weekly chart check reviewed", config=cfg)
+        waited = (signature.signed_at - run.created).total_seconds()
+    with session(engine) as s:
+        got = compute(s, AS_OF.date())
+    expected: dict[str, Counter[str]] = {}
+    for verdict, check_id in judged.values():
+        expected.setdefault(check_id, Counter())[verdict] += 1
+    assert len(judged) > 1 and {r.key: (r.findings, {v: n for v, n in r.verdicts.items() if n}) for r in got.by_check} == {
+        check_id: (sum(c.values()), dict(c)) for check_id, c in expected.items()}
+    assert [(r.key, r.findings) for r in got.by_month] == [(AS_OF.strftime("%Y-%m"), len(judged))]
+    assert [(k.kind, k.runs, k.signed, k.median_signoff_s, k.max_signoff_s) for k in got.by_kind] == [
+        ("weekly", 1, 1, waited, waited), ("all", 1, 1, waited, waited)]
+    assert not {c.check_id for c in got.silent} & set(expected)
