@@ -11,6 +11,7 @@ from plancheck.cli.deliveries import deliveries
 from plancheck.cli.documents import documents
 from plancheck.cli.demo import demo
 from plancheck.cli.serve import serve
+from plancheck.cli.stats import stats
 from plancheck.cli.worklist import worklist
 
 app = typer.Typer(
@@ -33,6 +34,7 @@ app.command()(demo)
 app.command()(check)
 app.command()(deliveries)
 app.command()(documents)
+app.command()(stats)
 app.command()(worklist)
 app.add_typer(rules.app, name="rules")
 app.add_typer(simulate.app, name="simulate")
