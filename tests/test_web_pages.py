@@ -66,6 +66,13 @@ def test_the_qa_lead_runs_a_detection_matrix(client: TestClient) -> None:
     assert 'id="matrix"' in page and "energy_one_beam" in page and "mu_scaled_mosaiq" in page and "plancheck" in page
 
 
+def test_the_qa_lead_sees_the_record_s_statistics(client: TestClient) -> None:
+    log_in(client, "qa_lead")
+    assert 'src="/qa/stats.html?since=2026-01-01"' in client.get("/qa/stats", params={"since": "2026-01-01"}).text
+    report = client.get("/qa/stats.html", params={"since": "2026-01-01"})
+    assert report.status_code == 200 and "plancheck stats" in report.text and "None in this period" in report.text  # an empty record
+
+
 def test_admin_adds_and_disables_users(client: TestClient) -> None:
     token = log_in(client, "admin")
     short = client.post("/admin/users", data={"csrf_token": token, "username": "dora", "role": "physicist", "password": "short"})

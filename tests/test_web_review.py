@@ -172,3 +172,7 @@ def test_next_week_shows_what_is_new_first_and_last_week_s_judgements_folded(sto
     html = api.get(f"/runs/{next_week}").text
     assert html.index('class="finding new"') < html.index("Known, judged before") < html.index('class="finding known"')
     assert 'class="finding known" id="finding-' in html and "Earlier, on other values: accepted by physicist" in html
+    qa = TestClient(stored.app)
+    log_in(qa, "qa_lead")
+    stats = qa.get("/qa/stats.html").text
+    assert "<table" in stats and "implicit.mu" in stats and "data:image/png;base64," in stats  # the record's statistics, with their figures

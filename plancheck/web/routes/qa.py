@@ -6,9 +6,9 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from plancheck.web.auth import FormText, QALead
+from plancheck.web.auth import Db, FormText, QALead
 from plancheck.web.pages import render
 
 router = APIRouter(include_in_schema=False)
@@ -38,6 +38,20 @@ def qa(request: Request, _user: QALead, job: str = "") -> Response:
     running = request.app.state.jobs.get(job) if job else request.app.state.jobs.latest(MATRIX)
     matrix = running.result.get("matrix") if running and running.finished else None
     return render(request, "qa.html.j2", job=running, m=matrix, made=running.result.get("made", "") if running else "")
+
+
+@router.get("/qa/stats")
+def stats(request: Request, _user: QALead, since: dt.date | None = None) -> Response:
+    return render(request, "stats.html.j2", since=since)
+
+
+@router.get("/qa/stats.html")
+def stats_report(s: Db, _user: QALead, since: dt.date | None = None) -> Response:
+    """`plancheck stats`' HTML page (one figure per table), as the command writes it."""
+    from plancheck.record.stats import compute
+    from plancheck.record.stats_html import render_html
+
+    return HTMLResponse(render_html(compute(s, since)))
 
 
 @router.post("/qa/matrix")
