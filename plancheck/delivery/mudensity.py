@@ -146,6 +146,18 @@ def mudensity(mu: np.ndarray, mlc: np.ndarray, jaw: np.ndarray, spec: GridSpec |
     return geometry.accumulate(intervals)
 
 
+def interval_samples(delivery: ControlPoints, spec: GridSpec | None = None) -> np.ndarray:
+    """The instants sampled in each interval between the control points ``relevant_control_points`` keeps (0 where
+    the interval gives no MU): the MU density's time discretisation, pymedphys' rule (10 per pixel of travel, >= 10)."""
+    spec = spec or GridSpec()
+    keep = relevant_control_points(delivery.mu)
+    mu, mlc, jaw = (np.asarray(a, dtype=float)[keep] for a in (delivery.mu, delivery.mlc, delivery.jaw))
+    if len(mu) < 2:
+        return np.zeros(0, dtype=np.int64)
+    intervals = _Intervals(_Geometry(spec, spec.axes()), np.round(mu - mu[0], decimals=7), mlc, jaw)
+    return np.where(intervals.mu != 0, intervals.samples, 0)
+
+
 def relevant_control_points(mu: np.ndarray) -> np.ndarray:
     """Mask of control points with an MU change on at least one side (pymedphys' rule)."""
     mu = np.asarray(mu, dtype=float)
