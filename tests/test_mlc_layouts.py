@@ -83,7 +83,7 @@ def _beam(number: int, cps: list[tuple[float, float, list[tuple[str, list[float]
 def write_plan(path: Path, beams: list[Dataset], metersets: list[float]) -> Path:
     ds = Dataset()
     ds.file_meta = FileMetaDataset()
-    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.481.5"
+    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID = pydicom.uid.UID("1.2.840.10008.5.1.4.1.1.481.5")
     ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID = generate_uid()
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds.Modality, ds.PatientID, ds.PatientName, ds.RTPlanLabel = "RTPLAN", "LAYOUT1", "LAYOUT^TEST", "LAYOUTS"
@@ -116,7 +116,7 @@ def control_points(layout: str, kind: str, rng: np.random.Generator) -> list[tup
     """``kind``: static (2 points), step (two segments) or dynamic (VMAT-like: every device moves, layers crossing)."""
     devices = LAYOUTS[layout]
     phases = {"static": [0.3, 0.3], "step": [0.3, 0.3, 1.4, 1.4], "dynamic": [0.0, 0.5, 1.0, 1.6, 1.6, 2.1, 2.4]}[kind]
-    weights = {"static": [0, 1], "step": [0, 0.45, 0.45, 1], "dynamic": [0, 0.12, 0.3, 0.5, 0.5, 0.8, 1]}[kind]
+    weights = {"static": [0.0, 1.0], "step": [0.0, 0.45, 0.45, 1.0], "dynamic": [0.0, 0.12, 0.3, 0.5, 0.5, 0.8, 1.0]}[kind]
     step = LATTICE.get(layout, 1.0 / SUB)
     out = []
     for index, (phase, weight) in enumerate(zip(phases, weights, strict=True)):
@@ -274,3 +274,95 @@ def test_agility_equals_pymedphys_and_the_brute_force_agrees(plans: dict[str, tu
     theirs_map = theirs.metersetmap()
     assert_matches(ours.mudensity(), theirs_map)
     assert_matches(theirs_map, brute_force(cps[beam - 1], LAYOUTS["agility"], [100.0, 150.0, 200.0][beam - 1], ours))
+
+
+# ---- field-size conventions: pymedphys' order and sign whatever the layout ----------------------
+def _static(devices: list[tuple[str, np.ndarray | None]], open_leaves: dict[int, dict[int, tuple[float, float]]],
+            jaws: dict[str, tuple[float, float]]) -> list[Any]:
+    """Two identical control points: jaws as given, every leaf closed at 0 but ``open_leaves[device][leaf]``."""
+    positions = []
+    for index, (kind, boundaries) in enumerate(devices):
+        if boundaries is None:
+            positions.append((kind, list(jaws[kind])))
+            continue
+        pairs = len(boundaries) - 1
+        values = np.zeros(2 * pairs)
+        for leaf, (bank1, bank2) in open_leaves.get(index, {}).items():
+            values[leaf], values[pairs + leaf] = bank1, bank2
+        positions.append((kind, list(values)))
+    return [(0.0, 0.0, positions), (1.0, 0.0, positions)]
+
+
+# layout, open leaves by device index {leaf (IEC order): (bank 1, bank 2)}, jaws, expected pymedphys rows {index: [mlc0, mlc1]},
+# expected jaw [Y2, -Y1], leaf pairs and their width (mm)
+CONVENTIONS = {
+    "agility": ({1: {40: (-12.5, 20.0)}}, {"ASYMY": (-30.0, 35.0)}, {39: [20.0, 12.5], 40: [0.0, 0.0]}, [35.0, 30.0], 80, 5.0),
+    # the X jaws cut a leaf that opens past them: -30 becomes X1 = -10
+    "millennium": ({2: {30: (-30.0, 12.0)}}, {"ASYMX": (-10.0, 15.0), "ASYMY": (-20.0, 25.0)}, {29: [12.0, 10.0]}, [25.0, 20.0], 60, None),
+    # distal leaf 14 spans [0, 10] mm, proximal leaves 14 and 15 [-5, 5] and [5, 15]: strips [0, 5] and [5, 10]
+    "halcyon": ({0: {14: (-20.0, 30.0)}, 1: {14: (-25.0, 22.0), 15: (-15.0, 40.0)}}, {}, {28: [22.0, 20.0], 27: [30.0, 15.0]},
+                [140.0, 140.0], 58, 5.0),
+    # lower leaf 17 spans [-4.15, 4.15] mm, upper leaves 16 and 17 [-8.3, 0] and [0, 8.3]
+    "mridian": ({0: {17: (-10.0, 10.0)}, 1: {16: (-30.0, 30.0), 17: (-5.0, 20.0)}}, {}, {34: [10.0, 5.0], 35: [10.0, 10.0]},
+                [141.1, 141.1], 70, 4.15),
+}
+
+
+@pytest.mark.parametrize("layout", list(CONVENTIONS))
+def test_leaf_and_jaw_positions_in_pymedphys_convention(tmp_path: Path, layout: str) -> None:
+    leaves, jaws, rows, jaw, pairs, width = CONVENTIONS[layout]
+    devices = LAYOUTS[layout]
+    path = write_plan(tmp_path / "plan.dcm", [_beam(1, _static(devices, leaves, jaws), devices)], [100.0])
+    delivery = deliveries.from_dicom(path)
+    assert delivery.mlc.shape == (2, pairs, 2)
+    for index, expected in rows.items():
+        assert np.allclose(delivery.mlc[:, index], expected), (index, delivery.mlc[0, index])
+    assert np.count_nonzero(delivery.mlc[0]) == sum(np.count_nonzero(v) for v in rows.values())
+    assert np.allclose(delivery.jaw, jaw)
+    widths = np.array(delivery.leaf_widths)
+    expected_widths = np.diff(MILLENNIUM)[::-1] if width is None else np.full(pairs, width)
+    assert np.allclose(widths, expected_widths)
+
+
+def test_millennium_rows_keep_the_plan_jaws(tmp_path: Path) -> None:
+    devices = LAYOUTS["millennium"]
+    cps = _static(devices, {2: {30: (-30.0, 12.0)}}, {"ASYMX": (-10.0, 15.0), "ASYMY": (-20.0, 25.0)})
+    rows, found, warns = rows_from_dataset(load(write_plan(tmp_path / "plan.dcm", [_beam(1, cps, devices)], [100.0])), "plan")
+    values = {r.param: r.value for r in rows if r.beam == "B1"}
+    assert (values["jaw_x1_mm"], values["jaw_x2_mm"], values["jaw_y1_mm"], values["jaw_y2_mm"]) == (-10.0, 15.0, -20.0, 25.0)
+    assert set(found) == {"B1"} and not warns
+
+
+# ---- plans without an MLC -----------------------------------------------------------------------
+JAW_ONLY: list[tuple[str, np.ndarray | None]] = [("ASYMX", None), ("ASYMY", None)]
+
+
+def test_jaw_only_field_is_its_jaw_rectangle(tmp_path: Path) -> None:
+    cps = _static(JAW_ONLY, {}, {"ASYMX": (-30.0, 40.0), "ASYMY": (-25.0, 35.0)})
+    path = write_plan(tmp_path / "plan.dcm", [_beam(1, cps, JAW_ONLY)], [100.0])
+    rows, found, warns = rows_from_dataset(load(path), "plan")
+    assert {r.param for r in rows if r.beam == "B1"} >= {"mu", "jaw_x1_mm", "jaw_y2_mm", "energy", "gantry_start"}
+    assert set(found) == {"B1"} and not warns
+    density = found["B1"].mudensity()
+    assert np.isclose(density.sum(), 100.0 * 70 * 60)  # MU x area on a 1 mm grid
+    assert_matches(density, brute_force(cps, JAW_ONLY, 100.0, found["B1"]))
+
+
+@pytest.mark.parametrize(("radiation", "devices", "says"), [
+    ("ELECTRON", JAW_ONLY, "an electron beam without an MLC: its field is shaped by the applicator and cut-out"),
+    ("PHOTON", [("ASYMY", None)], "no MLC and no X jaws (ASYMX or X) (BeamLimitingDeviceSequence holds ASYMY)"),
+    ("PHOTON", [("ASYMY", None), ("MLCY", AGILITY)], "beam limiting device MLCY is not one plancheck reads"),
+], ids=["electron", "no-x-jaws", "mlcy"])
+def test_beam_without_a_delivery_says_what_it_lacks(tmp_path: Path, radiation: str, devices: list[Any], says: str) -> None:
+    jaws = {"ASYMX": (-30.0, 40.0), "ASYMY": (-25.0, 35.0)}
+    cps = _static(devices, {}, jaws)
+    plan = write_plan(tmp_path / "plan.dcm", [_beam(1, cps, devices, radiation), _beam(2, _static(LAYOUTS["agility"], {1: {40: (-5, 5)}}, jaws),
+                                                                                       LAYOUTS["agility"])], [100.0, 50.0])
+    rows, found, warns = rows_from_dataset(load(plan), "plan")
+    assert {r.param for r in rows if r.beam == "B1"} >= {"mu", "energy", "gantry_start"}  # its rows are all there
+    assert set(found) == {"B2"}
+    assert len(warns) == 1 and warns[0].startswith("plan BeamSequence[0] (beam B1): no MU density: ") and says in warns[0]
+    with pytest.raises(SourceError) as info:
+        deliveries.from_dicom(plan, beam="B1")
+    assert says in info.value.message and "calculated" not in info.value.message
+    assert deliveries.from_dicom(plan).allclose(found["B2"])  # the plan's MU density is the beams that have one
