@@ -65,8 +65,8 @@ def main() -> None:
     print(f"\n{'Halcyon arc':<16} {'control points':>15} {'combine s':>10} {'MU density s':>13}")
     for name, delivery in cases[:2]:
         collimation = halcyon_arc(delivery)
-        combine_s, dual = best_of(3, lambda: aperture_delivery(collimation))  # noqa: B023
-        density_s, _ = best_of(3, lambda: dual.mudensity())  # noqa: B023
+        combine_s, dual = best_of(3, lambda: aperture_delivery(collimation))
+        density_s, _ = best_of(3, lambda: dual.mudensity())
         print(f"{name:<16} {len(delivery):>6} -> {len(dual):<6} {combine_s:>10.4f} {density_s:>13.4f}")
 
 
