@@ -366,3 +366,14 @@ def test_beam_without_a_delivery_says_what_it_lacks(tmp_path: Path, radiation: s
         deliveries.from_dicom(plan, beam="B1")
     assert says in info.value.message and "calculated" not in info.value.message
     assert deliveries.from_dicom(plan).allclose(found["B2"])  # the plan's MU density is the beams that have one
+
+
+def test_layer_without_boundaries_keeps_the_beam_rows(tmp_path: Path) -> None:
+    devices = LAYOUTS["halcyon"]
+    beam = _beam(1, _static(devices, {0: {14: (-20.0, 30.0)}, 1: {14: (-25.0, 22.0)}}, {}), devices)
+    del beam.BeamLimitingDeviceSequence[1].LeafPositionBoundaries
+    rows, found, warns = rows_from_dataset(load(write_plan(tmp_path / "plan.dcm", [beam], [100.0])), "plan")
+    assert {r.param for r in rows if r.beam == "B1"} >= {"mu", "energy"} and not found
+    assert warns == ["plan BeamSequence[0] (beam B1): no MU density: its collimation cannot be read (plan BeamSequence[0] "
+                     "BeamLimitingDeviceSequence[1]: MLCX2 has no increasing LeafPositionBoundaries (0 values); "
+                     "each MLC layer needs its leaf boundaries to place its leaves)"]

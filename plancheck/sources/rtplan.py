@@ -365,10 +365,13 @@ def _beam_rows(beam: pydicom.Dataset, label: str, meterset: float | None, where:
         return rows, None, "no BeamMeterset for its beam number in the first fraction group, so its control points have no MU"
     rows.append(_p("beam", label, "mu", round(meterset, 4), "MU", where))
     mu = _cumulative_mu(beam, cps, meterset, where)
-    collimation = Collimation(mu, np.array(gantry), np.array(coll), _layers(beam, cps, where),
-                              None if jaws_x is None else np.array(jaws_x), None if jaws_y is None else np.array(jaws_y))
-    lacks = _lacks(collimation, mod, beam)
-    return rows, None if lacks else aperture_delivery(collimation), lacks
+    try:  # the beam's rows stand whatever its leaves hold
+        collimation = Collimation(mu, np.array(gantry), np.array(coll), _layers(beam, cps, where),
+                                  None if jaws_x is None else np.array(jaws_x), None if jaws_y is None else np.array(jaws_y))
+        lacks = _lacks(collimation, mod, beam)
+        return rows, None if lacks else aperture_delivery(collimation), lacks
+    except (SourceError, ValueError) as exc:
+        return rows, None, f"its collimation cannot be read ({exc})"
 
 
 def _isocentre_rows(cp0: pydicom.Dataset, label: str, where: str) -> list[Param]:
