@@ -377,3 +377,12 @@ def test_layer_without_boundaries_keeps_the_beam_rows(tmp_path: Path) -> None:
     assert warns == ["plan BeamSequence[0] (beam B1): no MU density: its collimation cannot be read (plan BeamSequence[0] "
                      "BeamLimitingDeviceSequence[1]: MLCX2 has no increasing LeafPositionBoundaries (0 values); "
                      "each MLC layer needs its leaf boundaries to place its leaves)"]
+
+
+def test_beams_of_different_leaf_layouts_are_not_merged(tmp_path: Path) -> None:
+    jaws = {"ASYMX": (-30.0, 40.0), "ASYMY": (-25.0, 35.0)}
+    beams = [_beam(1, _static(JAW_ONLY, {}, jaws), JAW_ONLY), _beam(2, _static(LAYOUTS["millennium"], {2: {30: (-5, 5)}}, jaws), LAYOUTS["millennium"])]
+    plan = write_plan(tmp_path / "plan.dcm", beams, [100.0, 50.0])
+    with pytest.raises(SourceError, match=r"cannot merge beams with 2 different leaf layouts .*\(B1, B2\); ask for one beam at a time"):
+        deliveries.from_dicom(plan)
+    assert len(deliveries.from_dicom(plan, beam=2).leaf_widths) == 60

@@ -460,7 +460,11 @@ def delivery_from_rtplan(path_or_dataset: str | Path | pydicom.Dataset, beam: st
             setup_only = bool(_items(ds, "BeamSequence")) and not warnings
             raise SourceError("no beam with an MU density", where=where,
                               fix="; ".join(warnings) or ("every beam is a setup beam" if setup_only else "the plan holds no beams"))
-        return Delivery.merge(*deliveries.values())
+        try:
+            return Delivery.merge(*deliveries.values())
+        except ValueError as exc:
+            raise SourceError(f"the beams cannot make one MU density: {exc} ({', '.join(deliveries)})", where=where,
+                              fix="ask for one beam at a time") from None
     numbers = {_text(b, "BeamNumber"): _text(b, "BeamName") or _text(b, "BeamNumber") for b in _items(ds, "BeamSequence")}
     key = numbers.get(str(beam), str(beam))
     if key not in deliveries:
