@@ -386,3 +386,18 @@ def test_beams_of_different_leaf_layouts_are_not_merged(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match=r"cannot merge beams with 2 different leaf layouts .*\(B1, B2\); ask for one beam at a time"):
         deliveries.from_dicom(plan)
     assert len(deliveries.from_dicom(plan, beam=2).leaf_widths) == 60
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_gamma_comparison_runs_on_every_layout(plans: dict[str, tuple[Path, list[Any]]], layout: str) -> None:
+    """The delivery comparison takes its grid from the plan's leaves: a beam compared with itself passes
+    everywhere, and one whose MU is 5 % high fails, on every vendor layout."""
+    from dataclasses import replace
+
+    from plancheck.delivery.comparison import compare
+
+    planned = deliveries.from_dicom(plans[layout][0], beam=3)
+    same = compare(planned, planned)
+    assert same.pass_rate == pytest.approx(100.0)
+    hot = compare(planned, replace(planned, mu=planned.mu * 1.05))
+    assert hot.pass_rate < 90.0
