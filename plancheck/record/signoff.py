@@ -20,7 +20,7 @@ from plancheck.paths import format_name, path_in
 from plancheck.record.audit import audit
 from plancheck.record.errors import RecordRefused, RecordUsageError, SignedRunFrozen, SignOffRefused
 from plancheck.record.models import ManualTick, Result, Run, RunFinding, Signature, User, utcnow
-from plancheck.record.review import build_review
+from plancheck.record.review import Review, build_review
 from plancheck.record.signed_pdf import local, write_signed_pdf
 from plancheck.record.store import get_run
 from plancheck.record.users import authenticate, require
@@ -69,20 +69,28 @@ def signed_pdf_path(run: Run, config: Config, when: dt.datetime) -> Path:
     return path
 
 
-def sign(s: Session, run_id: int, *, user: User, password: str, meaning: str, config: Config) -> Signature:
-    """Sign an open run after checking ``user``'s password again; refused while a failing result lacks a
-    disposition or a manual check is unticked. Writes the signed PDF to eSCAN and an audit entry."""
+def ready_to_sign(s: Session, run_id: int) -> Review:
+    """The run's review when it may be signed; refused while it is signed already, a failing result lacks a
+    disposition or a manual check is unticked (asked before the password, so no one types it in vain)."""
     run = get_run(s, run_id)
     refuse_if_signed(s, run)
-    signer = authenticate(s, user.username, password, config)
-    require(signer, "physicist")
-    if not meaning.strip():
-        raise RecordUsageError("a signature needs its meaning", fix="e.g. --meaning 'weekly chart check reviewed'")
     review = build_review(s, run.id)
     blockers = review.blockers()
     if blockers:
         raise SignOffRefused(f"run {run.id} cannot be signed yet: {'; '.join(blockers)}",
                              fix=f"plancheck dispose FINDING --as VERDICT --comment ...; plancheck tick {run.id} CHECK")
+    return review
+
+
+def sign(s: Session, run_id: int, *, user: User, password: str, meaning: str, config: Config) -> Signature:
+    """Sign an open run after checking ``user``'s password again; refused while a failing result lacks a
+    disposition or a manual check is unticked. Writes the signed PDF to eSCAN and an audit entry."""
+    review = ready_to_sign(s, run_id)
+    run = review.run
+    signer = authenticate(s, user.username, password, config)
+    require(signer, "physicist")
+    if not meaning.strip():
+        raise RecordUsageError("a signature needs its meaning", fix="e.g. --meaning 'weekly chart check reviewed'")
     signed_at = utcnow()
     path = signed_pdf_path(run, config, signed_at)
     partial = path.with_name(path.name + ".part")  # eSCAN imports *.pdf: nothing appears there before the record holds the signature
