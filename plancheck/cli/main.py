@@ -11,6 +11,7 @@ from plancheck.cli.deliveries import deliveries
 from plancheck.cli.documents import documents
 from plancheck.cli.demo import demo
 from plancheck.cli.worklist import worklist
+from plancheck.cli.batch import batch
 
 app = typer.Typer(
     name="plancheck",
@@ -33,6 +34,7 @@ app.command()(check)
 app.command()(deliveries)
 app.command()(documents)
 app.command()(worklist)
+app.command()(batch)
 app.add_typer(rules.app, name="rules")
 app.add_typer(simulate.app, name="simulate")
 app.add_typer(baseline.app, name="baseline")
