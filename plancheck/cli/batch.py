@@ -42,7 +42,7 @@ def summary(result: BatchResult) -> None:
     new = sum(o.new for o in result.outcomes)
     connections = "not measured" if result.max_connections is None else str(result.max_connections)
     out.print(f"{len(result.outcomes)} checks in {result.seconds:.1f} s ({result.per_minute:.0f} per minute), {new} new run(s) stored, "
-              f"{len(result.failed)} not checked; most MOSAIQ connections open at once: {connections}", highlight=False)
+              f"{len(result.failed)} not checked; most MOSAIQ connections open at once: {connections}", highlight=False, soft_wrap=True)
 
 
 @reports_errors
