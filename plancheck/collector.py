@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from plancheck.config import Config
 from plancheck.delivery.timing import add_model_rows
-from plancheck.errors import PatientNotFound, SourceError
+from plancheck.errors import ConnectionFailed, PatientNotFound, SourceError
 from plancheck.registry import BY_NAME, PLAN_SOURCES, PRIORITY, reader
 from plancheck.sources import Reading, Request
 from plancheck.table import ParamTable, SchemaError
@@ -48,6 +48,9 @@ def collect(patient_id: str, plan: str | None = None, config: Config | None = No
             continue
         except SourceError as exc:
             table.source_errors[name] = exc.message
+            continue
+        except ConnectionFailed as exc:  # MOSAIQ, or the files a source finds through it: the other sources still run
+            table.source_errors[name] = exc.message if name == "mosaiq" else f"found through MOSAIQ, which could not be read: {exc.message}"
             continue
         except Exception as exc:
             log.debug("source %s raised", name, exc_info=True)

@@ -15,6 +15,7 @@ from typing import Any
 from plancheck.configvalues import Where, decode_toml, number, numbers, table, tables, text, texts
 from plancheck.errors import ConfigError
 from plancheck.record.settings import BatchSettings, WorklistSettings, batch_settings, worklist_settings
+from plancheck.record.ldap_settings import LdapSettings, ldap_settings
 from plancheck.registry import FOLDER_KEYS
 from plancheck.sources.mosaiq.settings import MosaiqSettings, mosaiq_settings
 
@@ -47,6 +48,7 @@ class Config:
     results_url: str = field(default="", repr=False)  # [results] url: the chart-check record (plancheck.record.db)
     worklist: WorklistSettings = field(default_factory=WorklistSettings)  # [worklist]: when checks fall due
     batch: BatchSettings = field(default_factory=BatchSettings)  # [batch]: workers and MOSAIQ connections of `plancheck batch`
+    ldap: LdapSettings | None = None  # [ldap]: log-in against the hospital's directory (plancheck.record.ldap)
     folders: dict[str, Path] = field(default_factory=dict)  # every [folders] entry, by key (a new source reads its own)
     output_dir: Path = Path("plancheck-results")
     rule_dirs: tuple[Path, ...] = ()
@@ -160,7 +162,7 @@ def config_from_dict(data: dict[str, Any], path: Path | None = None, content: st
     results = table(data, "results", at)
     if "password" in results:
         raise ConfigError("[results] must not hold a password", where=where, fix="set PLANCHECK_RESULTS_PASSWORD")
-    known = {"mosaiq", "folders", "machines", "rules", "checks", "results", "worklist", "batch"}
+    known = {"mosaiq", "folders", "machines", "rules", "checks", "results", "worklist", "batch", "ldap"}
     return Config(
         mosaiq_url=text(mosaiq, "url", "", at, "[mosaiq] "),
         mosaiq_timeout_s=int(number(mosaiq, "timeout_s", 30, at, "[mosaiq] ", low=1, high=3600, integer=True)),
@@ -175,6 +177,7 @@ def config_from_dict(data: dict[str, Any], path: Path | None = None, content: st
         results_url=_results_url(text(results, "url", "", at, "[results] "), base),
         worklist=worklist_settings(table(data, "worklist", at), at),
         batch=batch_settings(table(data, "batch", at), at),
+        ldap=ldap_settings(data, at, base),
         folders={key: folder(value, key) for key, value in folders.items()},
         output_dir=folder(folders["output"], "output") if "output" in folders else base / "plancheck-results",
         rule_dirs=tuple(folder(p, "rules.dirs") for p in texts(rules, "dirs", at, "[rules] ")),

@@ -239,3 +239,19 @@ def test_trf_with_no_field_name_is_named(tmp_path: Path) -> None:
     bad.write_bytes(data[:at] + b"\x00" + data[at + 1 + data[at]:])
     reading = trf.read(Request("P1", None, Config(trf_dir=tmp_path)))
     assert reading is not None and set(reading.deliveries) == {"1-2"} and "header" in reading.warnings[0]
+
+
+def test_an_unreachable_mosaiq_is_named_and_the_folder_sources_still_run(demo_clinic) -> None:
+    """A MOSAIQ server that refuses the connection (a closed port on loopback, pymssql for real): one
+    clear line for MOSAIQ and for the sources that find their files through it; DICOM and the rest still read."""
+    from dataclasses import replace
+
+    from plancheck.collector import collect
+
+    _clinic, cfg = demo_clinic
+    table = collect("015112", None, replace(cfg, mosaiq_url="mssql+pymssql://u@127.0.0.1:1/MOSAIQ", mosaiq_timeout_s=2))
+    mosaiq = table.source_errors["mosaiq"]
+    assert mosaiq.startswith("mssql+pymssql://u@127.0.0.1:1/MOSAIQ: cannot reach MOSAIQ (Unable to connect")
+    assert "unexpected" not in mosaiq and "b'" not in mosaiq and "\n" not in mosaiq
+    assert table.source_errors["plan_pdf"].startswith("found through MOSAIQ, which could not be read: ")
+    assert {"rtplan", "monaco_tel", "icom"} <= set(table.sources) and not {"rtplan", "monaco_tel", "icom"} & set(table.source_errors)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from plancheck.errors import PlancheckError
 from plancheck.record.audit import audit
 from plancheck.record.models import Result, Run, Signature
+from plancheck.record.tracking import track_findings
 
 if TYPE_CHECKING:
     from plancheck.checks.results import CheckRun
@@ -61,6 +62,7 @@ def store_run(s: Session, run: CheckRun, *, as_of: dt.datetime, created_by: str,
     s.add_all(Result(run_id=stored.id, position=i, check_id=r.id, name=r.name, origin=r.origin, status=r.status.value, beam=r.beam,
                      param=r.param, message=r.message, details=json.loads(json.dumps(r.details, default=str))) for i, r in enumerate(run.results))
     s.flush()
+    track_findings(s, stored)
     audit(s, created_by, "run.store", f"run {stored.id}", patient=run.patient_id, kind=run.check_kind, fingerprint=print_)
     return stored, True
 

@@ -110,10 +110,7 @@ class _Evidence:
 
     def last(self, kind: str | None, after: dt.datetime | None = None) -> dt.datetime | None:
         """The latest check of ``kind`` (any kind: None), as of when it looked, if at or after ``after``."""
-        if self.record:
-            found = max((c.as_of for c in self.record if kind is None or c.kind == kind), default=None)
-        else:
-            found = self.qcl
+        found = max((c.as_of for c in self.record if kind is None or c.kind == kind), default=None) if self.record else self.qcl
         return found if found is not None and (after is None or found >= after) else None
 
 

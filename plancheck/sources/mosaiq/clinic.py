@@ -137,6 +137,7 @@ def fractions(db: Mosaiq, since: dt.datetime, until: dt.datetime) -> tuple[dict[
     from Dose_Hst (the fraction number each record is in), else TrackTreatment (one fraction per day of
     completed beams); and where they were counted."""
     d = db.schema
+    done: ColumnElement[bool]
     if d.has("Dose_Hst", "Tx_DtTm"):
         table, at, done = "Dose_Hst", "Tx_DtTm", true()
         number = d.first("Dose_Hst", "Fx_Number_InEffect", "Fractions_Tx")

@@ -97,7 +97,17 @@ def _engine(raw: str | URL, timeout_s: int) -> Engine:
 
 
 def _reason(exc: DBAPIError) -> str:
-    return (str(exc.orig).splitlines() or [exc.__class__.__name__])[0][:200] if exc.orig else exc.__class__.__name__
+    """The driver's reason in one line: pymssql gives ``(20009, b"DB-Lib error message 20009, severity 9:\\nUnable to connect: ...")``."""
+    if exc.orig is None:
+        return exc.__class__.__name__
+    args: tuple[Any, ...] = getattr(exc.orig, "args", ())
+    if len(args) == 1 and isinstance(args[0], tuple):
+        args = args[0]
+    if len(args) == 2 and isinstance(args[1], bytes):
+        lines = [line.strip() for line in args[1].decode("utf-8", "replace").splitlines()]
+        said = "; ".join(line for line in lines if line and not line.startswith("DB-Lib error message"))
+        return (said or f"error {args[0]}")[:200]
+    return (str(exc.orig).splitlines() or [exc.__class__.__name__])[0][:200]
 
 
 class Mosaiq:
