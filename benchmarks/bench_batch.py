@@ -18,6 +18,7 @@ import argparse
 import datetime as dt
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -82,12 +83,15 @@ def main() -> None:
         cmd = [sys.executable, "-m", "plancheck", "batch", "--due", "--date", on.isoformat(), "--config", str(config), "--workers", str(args.workers)]
         cmd += ["--out", str(folder / "reports")] if args.reports else ["--no-reports"]
         stop, seen = threading.Event(), [0]
+        load = os.getloadavg()[0]
+        cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "COLUMNS": "200"})
         sampler = threading.Thread(target=sample_connections, args=(proc, clinic.database, stop, seen))
         sampler.start()
         out, errors = proc.communicate()
         wall = time.perf_counter() - start
+        cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
         stop.set()
         sampler.join()
     text = out.decode()
@@ -100,6 +104,10 @@ def main() -> None:
           f"{'reports written' if args.reports else 'no reports'}")
     print(f"  wall {wall:.1f} s (batch {batch_s:.1f} s after the worklist): {rate:.0f} patients per minute "
           f"({rate / GOAL_PER_MINUTE:.2f}x the goal of {GOAL_PER_MINUTE}/min)")
+    cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
+    cores = os.cpu_count() or 1
+    print(f"  CPU {cpu:.0f} s ({cpu / checks:.2f} s per patient); load average {load:.1f} on {cores} cores when it started: "
+          f"on an idle machine {cores * 60 / (cpu / checks):.0f} patients per minute at most")
     print(f"  most MOSAIQ connections open at once: {metered} (pool events), {max(seen)} (sampled open files, {len(seen)} samples)")
 
 
