@@ -184,7 +184,8 @@ def run_dask(tasks: list[Task], config: Config, today: dt.datetime, out_dir: str
     try:
         client = Client(address, timeout="10s")
     except OSError as exc:
-        raise PlancheckError(f"cannot reach the Dask scheduler at {address} ({exc})", fix="check --scheduler (tcp://host:8786) and that the scheduler runs") from None
+        raise PlancheckError(f"cannot reach the Dask scheduler at {address} ({exc})",
+                             fix="check --scheduler (tcp://host:8786) and that the scheduler runs") from None
     with client:
         gate = Semaphore(max_leases=config.batch.mosaiq_connections, name="plancheck-mosaiq")
         futures = {client.submit(check_task, t, config, today, out_dir, gate, pure=False): t for t in tasks}

@@ -102,8 +102,24 @@ def test_the_same_tasks_on_a_dask_cluster(demo_clinic, tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed", reason="the dask extra is not installed (pip install 'plancheck[dask]')")
     _clinic, cfg = demo_clinic
     engine = open_record(f"sqlite:///{tmp_path / 'record.db'}")
-    tasks = due_tasks(due_checks(cfg, engine, ON))[:2] + [Task("NOPE99", "PROSTATE", "weekly")]
+    tasks = [*due_tasks(due_checks(cfg, engine, ON))[:2], Task("NOPE99", "PROSTATE", "weekly")]
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         result = run_batch(tasks, cfg, engine, today=TODAY, out_dir=None, scheduler=cluster.scheduler_address)
     assert [o.task.patient_id for o in result.failed] == ["NOPE99"]
     assert all(o.new and o.run_id for o in result.outcomes if not o.error) and _runs(engine) == 2
+
+
+def test_a_grown_clinics_copies_are_checked_like_their_originals(tmp_path: Path) -> None:
+    """The benchmark's clinic: each copy reads from every source and ends like the patient it copies."""
+    from plancheck.api import check
+    from plancheck.demo.clinic import build_clinic
+    from plancheck.demo.grow import grow_clinic
+
+    clinic, cfg = build_clinic(tmp_path / "clinic")
+    assert grow_clinic(clinic, len(clinic.patients) + 2) == ["G00001", "G00002"]
+    assert {line.patient_id for line in due_checks(cfg, open_record(f"sqlite:///{tmp_path / 'r.db'}"), ON)} >= {"G00001", "G00002"}
+    for copy, original in (("G00001", "015112"), ("G00002", "00017R")):
+        a, b = (check(pid, kind="weekly", config=cfg, today=TODAY) for pid in (original, copy))
+        assert set(b.table.sources) == set(a.table.sources) >= {"mosaiq", "rtplan", "monaco_tel", "icom", "plan_pdf"}
+        assert not b.table.source_errors and b.counts() == a.counts()
+        assert {(r.id, r.beam, r.status) for r in b.results} == {(r.id, r.beam, r.status) for r in a.results}

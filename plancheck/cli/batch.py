@@ -85,8 +85,12 @@ def batch(
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=True) as bar:
         track = bar.add_task(f"checking {len(tasks)} due patient(s)", total=len(tasks))
+
+        def advance(o: Outcome) -> None:
+            bar.update(track, advance=1, description=f"{o.task.patient_id} {o.task.kind}")
+
         result = run_batch(tasks, cfg, engine, today=today, out_dir=out_dir, workers=workers, scheduler=scheduler,
-                           log_level=logging.INFO if verbose else logging.ERROR, progress=lambda o: bar.update(track, advance=1, description=f"{o.task.patient_id} {o.task.kind}"))
+                           log_level=logging.INFO if verbose else logging.ERROR, progress=advance)
     if not tasks:
         console().print(f"no check due on {on.isoformat()}")
         return

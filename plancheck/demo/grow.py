@@ -15,6 +15,7 @@ import lzma
 import shutil
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pydicom
 
@@ -38,10 +39,10 @@ def _columns(db: sqlite3.Connection, table: str) -> list[str]:
     return [r[0] for r in db.execute("SELECT name FROM pragma_table_info(?)", (table,))]
 
 
-def _copy_rows(db: sqlite3.Connection, table: str, where: str, args: list[int], shift: int) -> list[dict[str, object]]:
+def _copy_rows(db: sqlite3.Connection, table: str, where: str, args: list[int], shift: int) -> list[dict[str, Any]]:
     columns = _columns(db, table)
     rows = [dict(zip(columns, r, strict=True)) for r in db.execute(f'SELECT * FROM "{table}" WHERE {where}', args)]
-    copies = [{c: v + shift if c.lower() in OWNED and isinstance(v, int) else v for c, v in row.items()} for row in rows]
+    copies: list[dict[str, Any]] = [{c: v + shift if c.lower() in OWNED and isinstance(v, int) else v for c, v in row.items()} for row in rows]
     if copies:
         marks = ", ".join("?" for _ in columns)
         db.executemany(f'INSERT INTO "{table}" ({", ".join(chr(34) + c + chr(34) for c in columns)}) VALUES ({marks})',
@@ -61,9 +62,9 @@ def _copy_patient(db: sqlite3.Connection, patient_id: str, clone_id: str, clone:
             rows = _copy_rows(db, table, f'"{key}" = ?', [pat], shift)
             fields += [int(r["FLD_ID"]) for r in rows if table == "TxField"]
             objects += [int(r["OBJ_ID"]) for r in rows if table == "Object"]
-    for table, ids in (("TxFieldPoint", fields), ("ObjFilenames", objects)):
+    for table, key, ids in (("TxFieldPoint", "FLD_ID", fields), ("ObjFilenames", "OBJ_ID", objects)):
         if ids and table in tables:
-            _copy_rows(db, table, f"FLD_ID IN ({','.join('?' * len(ids))})" if table == "TxFieldPoint" else f"OBJ_ID IN ({','.join('?' * len(ids))})", ids, shift)
+            _copy_rows(db, table, f"{key} IN ({','.join('?' * len(ids))})", ids, shift)
     db.execute("UPDATE Ident SET IDA = ? WHERE Pat_Id1 = ?", (clone_id, pat + shift))
     objs = [o + shift for o in objects]
     if objs:
