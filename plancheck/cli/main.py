@@ -13,6 +13,7 @@ from plancheck.cli.record import amend, dispose, history, review, sign, tick
 from plancheck.cli.demo import demo
 from plancheck.cli.stats import stats
 from plancheck.cli.worklist import worklist
+from plancheck.cli.batch import batch
 
 app = typer.Typer(
     name="plancheck",
@@ -36,6 +37,7 @@ app.command()(deliveries)
 app.command()(documents)
 app.command()(stats)
 app.command()(worklist)
+app.command()(batch)
 app.add_typer(rules.app, name="rules")
 app.add_typer(simulate.app, name="simulate")
 app.add_typer(baseline.app, name="baseline")

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pydicom
+import pydicom.filereader
 from pydicom.errors import BytesLengthException, InvalidDicomError
 from pydicom.sequence import Sequence
 
@@ -70,13 +71,29 @@ def load(path: str | Path) -> pydicom.Dataset:
     return ds
 
 
+PATIENT_ID_TAG = 0x00100020
+
+
+def _past_patient_id(tag: int, _vr: str | None, _length: int) -> bool:
+    return tag > PATIENT_ID_TAG
+
+
+def _parse_header(data: bytes, where: str) -> pydicom.Dataset:
+    """Modality (0008,0060) and PatientID (0010,0020) only: parsing stops at the first element after them, so finding
+    one patient's plan among N files reads N short headers, not N plans (the nightly batch scans the folder per patient)."""
+    try:
+        return pydicom.filereader.read_partial(io.BytesIO(data), stop_when=_past_patient_id, force=True, specific_tags=[0x00080060, PATIENT_ID_TAG])
+    except PYDICOM_ERRORS as exc:
+        raise SourceError(f"cannot read DICOM ({exc.__class__.__name__}: {str(exc)[:160]})", where=where,
+                          fix="is it a complete DICOM RT Plan export?") from None
+
+
 def read_header(path: Path) -> pydicom.Dataset:
     """PatientID and Modality of a DICOM file, from its first megabyte (all of it where they lie further on)."""
     data = _read_bytes(path, HEADER_BYTES)
-    options: dict[str, Any] = {"stop_before_pixels": True, "specific_tags": ["PatientID", "Modality"]}
-    header = _parse(data, str(path), **options)
+    header = _parse_header(data, str(path))
     if "PatientID" not in header and len(data) == HEADER_BYTES:
-        header = _parse(_read_bytes(path), str(path), **options)
+        header = _parse_header(_read_bytes(path), str(path))
     if "PatientID" not in header:
         raise SourceError(f"no PatientID in a file of {path.stat().st_size} bytes, so whose plan it is cannot be told", where=str(path),
                           fix="is it an empty or damaged copy? export the RT Plan again")
