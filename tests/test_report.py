@@ -335,6 +335,56 @@ def test_pdf_of_many_beams_keeps_header_on_every_page(tmp_path: Path) -> None:
         assert PATIENT_ID in page and f"page {i} of {len(pages)}" in page
 
 
+def _fonts(path: Path) -> set[str]:
+    with pdfplumber.open(path) as pdf:
+        return {c["fontname"].split("+")[-1] for page in pdf.pages for c in page.chars}
+
+
+def test_pdf_of_latin_text_uses_the_standard_fonts_and_names_every_status(tmp_path: Path) -> None:
+    path = write_pdf(sample_run(), tmp_path / "r.pdf")
+    assert _fonts(path) == {"Helvetica", "Helvetica-Bold"}  # nothing parsed or embedded
+    text = "\n".join(pdf_pages(path))
+    for mark in ("× fail", "!! error", "! warn", "pass"):
+        assert mark in text
+    assert "O'NEIL^MARY" in text and "plancheck.toml" in text
+
+
+def test_pdf_of_a_greek_name_is_drawn_in_dejavu(tmp_path: Path) -> None:
+    run = sample_run()
+    run.table.rows = [r for r in run.table.rows if r.param != "patient_name"]
+    run.table.add(Param("patient", "", "patient_name", "ΠΑΠΑΔΟΠΟΥΛΟΣ^Γιώργος", "", "mosaiq", "Patient"))
+    path = write_pdf(run, tmp_path / "greek.pdf")
+    assert _fonts(path) == {"DejaVuSansBook", "DejaVuSansBold"}
+    pages = pdf_pages(path)
+    assert all("ΠΑΠΑΔΟΠΟΥΛΟΣ^Γιώργος" in page for page in pages)
+    assert "✗ fail" in pages[0] and "cannot draw" not in "\n".join(pages)
+
+
+def test_pdf_table_text_wraps_inside_its_column(tmp_path: Path) -> None:
+    run = sample_run()
+    long = "a plan comment that runs on " * 12 + "Supercalifragilisticexpialidocious" * 4
+    run.table.add(Param("beam", "G0", "beam_name", long, "", "rtplan", "row"))
+    path = write_pdf(run, tmp_path / "wrap.pdf")
+    with pdfplumber.open(path) as pdf:
+        right = max(c["x1"] for page in pdf.pages for c in page.chars)
+        text = "".join(page.extract_text() or "" for page in pdf.pages)
+    assert right <= 595 - 14 / 25.4 * 72 + 0.5  # nothing runs past the right margin
+    assert "Supercalifragilistic" in text.replace("\n", "")
+
+
+def test_wrap_keeps_every_word_and_fits_the_width() -> None:
+    from plancheck.report.pdftable import wrap
+
+    def measure(text: str) -> float:
+        return float(len(text))
+
+    text = "one two three\nfour fivesixseveneightnine ten"
+    lines = wrap(text, 8, measure)
+    assert all(len(line) <= 8 for line in lines)
+    assert lines == ["one two", "three", "four", "fivesixs", "eveneigh", "tnine", "ten"]
+    assert wrap("", 8, measure) == [""]
+
+
 # ---- JSON and dispatch ---------------------------------------------------------------
 def test_json_round_trip_re_renders_the_same(tmp_path: Path) -> None:
     run = sample_run(figure_dir=tmp_path)
