@@ -78,7 +78,11 @@ class ChartCheckPDF(FPDF):
 
     def status(self, status: Status | None) -> str:
         """A status as its mark and word, e.g. "✗ fail" (Helvetica: "× fail", "pass")."""
-        return f"{self.symbols[status]} {LABELS[status]}".strip() if status else ""
+        return self.mark(status, LABELS[status]) if status else ""
+
+    def mark(self, status: Status, text: str) -> str:
+        """``text`` after the status's mark (none for pass in Helvetica)."""
+        return f"{self.symbols[status]} {text}".lstrip()
 
     def header(self) -> None:
         run = self.view.run
@@ -185,7 +189,7 @@ def _overview(pdf: ChartCheckPDF, view: ReportView) -> None:
     if view.notices:
         _heading(pdf, "Warnings")
         for notice in view.notices:
-            _line(pdf, f"{pdf.symbols[notice.status]} {notice.text}".lstrip(), size=8.5, colour=COLOURS[notice.status][0])
+            _line(pdf, pdf.mark(notice.status, notice.text), size=8.5, colour=COLOURS[notice.status][0])
 
 
 def _summary_box(pdf: ChartCheckPDF, view: ReportView) -> None:
@@ -199,7 +203,7 @@ def _summary_box(pdf: ChartCheckPDF, view: ReportView) -> None:
     pdf.set_font(pdf.family, "", 9)
     for failure in view.failures:
         pdf.set_text_color(*COLOURS[failure.status][0])
-        pdf.multi_cell(0, 4.6, f"{pdf.symbols[failure.status]} {failure_line(failure)}".lstrip(), fill=True, align="L", new_x="LMARGIN", new_y="NEXT", padding=(0, 3, 0, 6))
+        pdf.multi_cell(0, 4.6, pdf.mark(failure.status, failure_line(failure)), fill=True, align="L", new_x="LMARGIN", new_y="NEXT", padding=(0, 3, 0, 6))
     pdf.set_text_color(*INK)
     pdf.multi_cell(0, 5, view.counts_line(), fill=True, align="L", new_x="LMARGIN", new_y="NEXT", padding=(1, 3, 2, 3))
 
