@@ -148,7 +148,8 @@ def test_delivery_messages_name_beam_and_fraction() -> None:
     run = sample_run()
     item = "TrackTreatment 2-G180"
     bad = CheckResult("delivery.no_qa_mode", "No delivery recorded in QA mode", "explicit", Status.FAIL,
-                      f"{item}: delivered in QA mode on 2024-04-30 09:00:00", details={"items": [item]})
+                      f"{item}: delivered in QA mode on 2024-04-30 09:00:00",
+                      details={"findings": [{"item": item, "status": "fail", "message": "delivered in QA mode on 2024-04-30 09:00:00"}]})
     run = dataclasses.replace(run, results=[*run.results, bad])
     text = terminal_text(run, width=120)
     assert "beam G180, fraction 2: delivered in QA mode on 2024-04-30 09:00" in text
