@@ -175,6 +175,17 @@ def test_weekly_header_shows_the_course_and_review_window() -> None:
     assert "Fraction " not in terminal_text(run)  # an initial check has no course yet
 
 
+def test_natural_width_is_what_rich_measures() -> None:
+    from plancheck.report.terminal import _wide_table, natural_width
+
+    run = sample_run()
+    run.table.add(Param("beam", "G0", "beam_name", "a name\nover two lines", "", "rtplan", "row"))
+    view = build_view(run)
+    for rows, sources, with_beam in ((view.beam_rows, view.beam_sources, True), (view.plan_rows, view.plan_sources, False)):
+        table = _wide_table("Beams", rows, sources, with_beam=with_beam)
+        assert natural_width(table) == Console(width=100_000, file=io.StringIO()).measure(table).maximum
+
+
 def test_terminal_is_plain_text_when_not_a_tty() -> None:
     out = io.StringIO()
     render_terminal(sample_run(), Console(file=out, width=100))
