@@ -34,8 +34,10 @@ def comparison_figure(c: Comparison) -> Figure:
     grid = fig.add_gridspec(3, 2, left=0.1, right=0.93, bottom=0.06, top=0.86, wspace=0.45, hspace=0.42)
     window = _window(c)
     top = max(float(np.max(c.planned)), float(np.max(c.delivered)), 1e-12)
-    _map(fig, fig.add_subplot(grid[0, 0]), c, c.planned, window, "Planned MU density", "viridis", 0.0, top, "MU")
-    _map(fig, fig.add_subplot(grid[0, 1]), c, c.delivered, window, "Delivered MU density", "viridis", 0.0, top, "MU")
+    maps = [fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1])]
+    _map(fig, maps[0], c, c.planned, window, "Planned MU density", "viridis", 0.0, top, None)
+    _map(fig, maps[1], c, c.delivered, window, "Delivered MU density", "viridis", 0.0, top, None)
+    fig.colorbar(maps[1].images[0], ax=maps, label="MU", shrink=0.85, fraction=0.05, pad=0.03)  # one scale, one bar
     difference = c.delivered - c.planned
     limit = max(float(np.max(np.abs(difference))), 1e-6)
     _map(fig, fig.add_subplot(grid[1, 0]), c, difference, window, "Delivered − planned", "RdBu_r", -limit, limit, "MU")
@@ -98,10 +100,13 @@ def _extent(c: Comparison, window: tuple[slice, slice]) -> tuple[float, float, f
     return (x[0] - hx, x[-1] + hx, y[-1] + hy, y[0] - hy)
 
 
-def _map(fig: Figure, ax: Axes, c: Comparison, values: np.ndarray, window: tuple[slice, slice], title: str, cmap: str, vmin: float, vmax: float, unit: str) -> None:
+def _map(fig: Figure, ax: Axes, c: Comparison, values: np.ndarray, window: tuple[slice, slice], title: str, cmap: str, vmin: float, vmax: float,
+         unit: str | None) -> None:
+    """One map; with a unit, its own colour bar."""
     image = ax.imshow(values[window], extent=_extent(c, window), origin="upper", cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
     _label(ax, title)
-    fig.colorbar(image, ax=ax, label=unit, shrink=0.85)
+    if unit is not None:
+        fig.colorbar(image, ax=ax, label=unit, shrink=0.85)
 
 
 def _gamma_map(fig: Figure, ax: Axes, c: Comparison, window: tuple[slice, slice]) -> None:
