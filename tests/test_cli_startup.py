@@ -43,4 +43,4 @@ def test_help_is_plain_click_text(argv: list[str]) -> None:
 
 def test_probe_sees_a_heavy_import() -> None:
     """The probe itself can fail: the reports do load fpdf."""
-    assert "fpdf" in _loaded_after("import plancheck.report")
+    assert "fpdf" in _loaded_after("import plancheck.report.pdf")
