@@ -11,7 +11,7 @@ from pathlib import Path
 
 from plancheck.checks.results import CheckRun
 from plancheck.paths import format_name, path_in
-from plancheck.report.view import ReportError, printable
+from plancheck.report.view import printable
 
 DEFAULT_NAME = "{patient_id}.pdf"
 MARGIN_MM = 14.0
@@ -42,6 +42,8 @@ def write_escan_pdf(run: CheckRun, escan_dir: Path, name: str = DEFAULT_NAME) ->
         return None
     from fpdf import FPDF  # the chart-check PDF has loaded it already
 
+    from plancheck.report.pdf import save_pdf
+
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.set_margins(MARGIN_MM, MARGIN_MM, MARGIN_MM)
     pdf.set_auto_page_break(False)
@@ -57,9 +59,4 @@ def write_escan_pdf(run: CheckRun, escan_dir: Path, name: str = DEFAULT_NAME) ->
         width, height = _fit(png, pdf.epw, pdf.eph)
         pdf.image(png, x=MARGIN_MM, y=MARGIN_MM, w=width, h=height)
     path = path_in(escan_dir, format_name(name, patient_id=run.patient_id, kind=run.check_kind))
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pdf.output(str(path))
-    except OSError as exc:
-        raise ReportError(f"cannot write the eSCAN PDF ({exc.strerror})", where=str(path), fix="check the [folders] escan folder exists and is writable") from None
-    return path
+    return save_pdf(pdf, path, "the eSCAN PDF", fix="check the [folders] escan folder exists and is writable")

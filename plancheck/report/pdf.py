@@ -122,11 +122,16 @@ def write_pdf(run: CheckRun, path: str | Path) -> Path:
     except FPDFUnicodeEncodingException as exc:  # text beyond Windows-1252: the same pages in DejaVu
         logger.debug("chart-check PDF of %s in DejaVu Sans: %s", run.patient_id, exc)
         pdf = draw_pdf(view, figure_dirs=(path.parent,), unicode=True)
+    return save_pdf(pdf, path, "the PDF report", fix="choose a folder you can write to")
+
+
+def save_pdf(pdf: FPDF, path: Path, what: str, *, fix: str) -> Path:
+    """Write ``pdf`` to ``path`` (folders made as needed); a folder that cannot be written is a ReportError."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         pdf.output(str(path))
     except OSError as exc:
-        raise ReportError(f"cannot write the PDF report ({exc.strerror})", where=str(path), fix="choose a folder you can write to") from None
+        raise ReportError(f"cannot write {what} ({exc.strerror})", where=str(path), fix=fix) from None
     return path
 
 
