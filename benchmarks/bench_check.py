@@ -77,7 +77,9 @@ from plancheck.cli.main import app
 stage("start-up: python, plancheck.cli")
 from plancheck.cli.lookup import collect_patient
 from plancheck.config import load_config
+from plancheck.report.worker import PdfWorker
 cfg = load_config(Path(sys.argv[1]) / "plancheck.toml")
+worker = PdfWorker()  # as `plancheck check` does: fpdf loads in it while the sources are read
 table = collect_patient(sys.argv[2], None, cfg)
 stage("collect (source imports + reads)")
 import datetime as dt
@@ -88,8 +90,8 @@ stage("checks (+ gamma page PNGs)")
 import plancheck.report
 stage("import the report writers")
 from plancheck.cli.check import write_reports
-write_reports(run, cfg, out)
-stage("write JSON, HTML, PDF, eSCAN")
+write_reports(run, cfg, out, worker)
+stage("write JSON, HTML; PDF, eSCAN (worker)")
 import io
 from rich.console import Console
 plancheck.report.render_terminal(run, Console(file=io.StringIO(), width=120))
