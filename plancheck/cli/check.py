@@ -1,12 +1,14 @@
 """`plancheck check PATIENT`: collect, check, print a summary, write HTML, JSON and PDF reports.
 
 Only typer is imported at start-up: the collector, the checks and the reports (numpy, pandas,
-pydicom, matplotlib, fpdf) load inside the command, so `plancheck --help` starts at once.
+pydicom, matplotlib, fpdf) load inside the command, so `plancheck --help` starts at once; the
+PDF writers load in a worker process while the sources are read (plancheck.report.worker).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import nullcontext
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +23,7 @@ from plancheck.cli.lookup import collect_patient
 if TYPE_CHECKING:
     from plancheck.checks.results import CheckRun
     from plancheck.config import Config
+    from plancheck.report.worker import PdfWorker
 
 
 class Kind(str, Enum):
@@ -43,18 +46,38 @@ def parse_today(value: str | None) -> dt.datetime | None:
         raise typer.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD") from None
 
 
-def write_reports(run: CheckRun, cfg: Config, out_dir: Path) -> dict[str, Path]:
-    """The HTML, JSON and PDF of ``run`` under ``out_dir``, and the eSCAN PDF when an eSCAN folder is configured."""
-    from plancheck.report import write_all
+def write_reports(run: CheckRun, cfg: Config, out_dir: Path, pdf_worker: PdfWorker | None = None) -> dict[str, Path]:
+    """The HTML, JSON and PDF of ``run`` under ``out_dir``, and the eSCAN PDF when an eSCAN folder is configured.
 
-    paths = write_all(run, out_dir)
-    if cfg.escan_dir is not None:
-        from plancheck.report.escan import DEFAULT_NAME, write_escan_pdf
+    With a ``pdf_worker`` (started before the sources were read) the two PDFs are written by it, from the
+    saved JSON, while this process writes the HTML; without one, or when it cannot, they are written here.
+    """
+    from plancheck.report import report_paths, write_html, write_json
 
-        escan = write_escan_pdf(run, cfg.escan_dir, str(cfg.extra.get("escan", {}).get("file_name", DEFAULT_NAME)))
-        if escan is not None:
-            paths["escan"] = escan
-    return paths
+    paths = report_paths(run, out_dir)
+    escan = (cfg.escan_dir, escan_name(cfg)) if cfg.escan_dir is not None else None
+    written = {"json": write_json(run, paths["json"])}  # first: the data is kept whatever happens
+    if pdf_worker is not None:
+        pdf_worker.send(written["json"], paths["pdf"], escan)
+    written["html"] = write_html(run, paths["html"])
+    pdfs = pdf_worker.answer() if pdf_worker is not None else None
+    return {**written, **(pdfs if pdfs is not None else write_pdfs(run, paths["pdf"], escan))}
+
+
+def write_pdfs(run: CheckRun, pdf: Path, escan: tuple[Path, str] | None) -> dict[str, Path]:
+    """The chart-check PDF, and the eSCAN PDF of the run's comparison pages (none when it made none)."""
+    from plancheck.report import write_pdf
+    from plancheck.report.escan import write_escan_pdf
+
+    paths = {"pdf": write_pdf(run, pdf)}
+    page = write_escan_pdf(run, *escan) if escan is not None else None
+    return {**paths, "escan": page} if page is not None else paths
+
+
+def escan_name(cfg: Config) -> str:
+    from plancheck.report.escan import DEFAULT_NAME
+
+    return str(cfg.extra.get("escan", {}).get("file_name", DEFAULT_NAME))
 
 
 def store_in_record(runs: list[CheckRun], cfg: Config, as_of: dt.datetime, out_dir: Path) -> list[str]:
@@ -83,19 +106,21 @@ def _check_one(patient_id: str, plan: str | None, kind: Kind, cfg: Config, rules
 
     from plancheck.api import check_table
     from plancheck.paths import path_in
+    from plancheck.report.worker import PdfWorker
 
-    table = collect_patient(patient_id, plan, cfg)
     writes = fmt == Format.terminal or out is not None
-    out_dir = out or cfg.output_dir
-    with Progress(console=Console(stderr=True), transient=True, disable=fmt == Format.json) as bar:
-        task = bar.add_task("checking", total=None)
+    with PdfWorker() if writes else nullcontext() as pdf_worker:  # loads the PDF writers on another core while sources are read
+        table = collect_patient(patient_id, plan, cfg)
+        out_dir = out or cfg.output_dir
+        with Progress(console=Console(stderr=True), transient=True, disable=fmt == Format.json) as bar:
+            task = bar.add_task("checking", total=None)
 
-        def progress(check_id: str, total: int) -> None:
-            bar.update(task, total=total, advance=1, description=f"check {check_id}")
+            def progress(check_id: str, total: int) -> None:
+                bar.update(task, total=total, advance=1, description=f"check {check_id}")
 
-        run = check_table(table, patient_id=patient_id, kind=kind.value, config=cfg, rules=rules, today=today,
-                          figure_dir=path_in(out_dir, patient_id, "figures") if writes else None, progress=progress)
-    paths = write_reports(run, cfg, out_dir) if writes else {}
+            run = check_table(table, patient_id=patient_id, kind=kind.value, config=cfg, rules=rules, today=today,
+                              figure_dir=path_in(out_dir, patient_id, "figures") if writes else None, progress=progress)
+        paths = write_reports(run, cfg, out_dir, pdf_worker) if writes else {}
     if fmt == Format.terminal:
         from plancheck.report import render_terminal
         from plancheck.report.terminal import data
