@@ -4,13 +4,17 @@
 
 In process: collect + checks of 015112 (no report, no figure), warm. End to end: a new
 `plancheck` process, every report written (HTML, JSON, PDF; weekly: the gamma page PNGs and
-the eSCAN PDF too). Targets (issue 12, 2-core machine when idle): `plancheck --help` < 0.3 s,
-initial < 1.5 s, weekly with gamma pages < 3 s; at most one query per MOSAIQ table.
+the eSCAN PDF too; an initial check has no delivery to compare, so no eSCAN PDF). Then where
+the time of one new process goes, stage by stage (imports included where they first happen).
+Targets (issue 12, 2-core machine when idle): `plancheck --help` < 0.3 s, initial < 1.5 s,
+weekly with gamma pages < 3 s; at most one query per MOSAIQ table. The load average is
+printed first: on a busy machine every figure is longer.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -62,10 +66,61 @@ def end_to_end(folder: Path, kind: str | None, runs: int) -> tuple[float, list[s
     return wall, [*written, *(f"eSCAN {n}" for n in escan)]
 
 
+STAGES = """
+import sys, time
+from pathlib import Path
+t0 = time.perf_counter()
+lap = [t0]
+def stage(label):
+    now = time.perf_counter(); print(f"{label}\t{now - lap[0]:.3f}"); lap[0] = now
+from plancheck.cli.main import app
+stage("start-up: python, plancheck.cli")
+from plancheck.cli.lookup import collect_patient
+from plancheck.config import load_config
+from plancheck.report.worker import PdfWorker
+cfg = load_config(Path(sys.argv[1]) / "plancheck.toml")
+worker = PdfWorker()  # as `plancheck check` does: fpdf loads in it while the sources are read
+table = collect_patient(sys.argv[2], None, cfg)
+stage("collect (source imports + reads)")
+import datetime as dt
+from plancheck.api import check_table
+out = Path(sys.argv[1]) / "bench-stages"
+run = check_table(table, patient_id=sys.argv[2], kind=sys.argv[3], config=cfg, today=dt.datetime.fromisoformat(sys.argv[4]), figure_dir=out / "figures")
+stage("checks (+ gamma page PNGs)")
+import plancheck.report
+stage("import the report writers")
+from plancheck.cli.check import write_reports
+write_reports(run, cfg, out, worker)
+stage("write JSON, HTML; PDF, eSCAN (worker)")
+import io
+from rich.console import Console
+plancheck.report.render_terminal(run, Console(file=io.StringIO(), width=120))
+stage("terminal report")
+print(f"total\t{time.perf_counter() - t0:.3f}")
+"""
+
+
+def stages(folder: Path, kind: str) -> list[tuple[str, float]]:
+    """Seconds per stage of one new process (see STAGES), imports counted where they first happen."""
+    argv = [str(folder), PATIENT, kind, DEMO_TODAY.isoformat()]
+    done = subprocess.run([sys.executable, "-c", STAGES, *argv], check=True, capture_output=True, text=True)
+    return [(label, float(seconds)) for label, seconds in (line.split("\t") for line in done.stdout.splitlines() if "\t" in line)]
+
+
+def print_stages(folder: Path, work: dict[str, float]) -> None:
+    for kind in ("initial", "weekly"):
+        rows = stages(folder, kind)
+        total = dict(rows)["total"]
+        print(f"\nwhere one `plancheck check --kind {kind}` goes (new process, {total:.2f} s = {total / work[kind]:.1f} x in-process):")
+        for label, seconds in rows:
+            print(f"  {label:40} {seconds:6.3f} s  {100 * seconds / total:5.1f} %")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=3)
     runs = parser.parse_args().runs
+    print(f"load average (1, 5, 15 min): {', '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "demo"
         t0 = time.perf_counter()
@@ -84,6 +139,7 @@ def main() -> None:
             wall, written = end_to_end(folder, kind, runs)
             ratio = f"{wall / work[kind]:13.1f}" if kind else f"{'':>13}"
             print(f"{label:44} {wall:9.2f} {TARGETS_S[kind or '--help']:9.1f} {ratio}  {', '.join(written)}")
+        print_stages(folder, work)
 
 
 if __name__ == "__main__":

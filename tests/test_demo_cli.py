@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -163,6 +164,37 @@ def test_weekly_gamma_passes_clean_and_catches_the_planted_leaf_pair(clinic) -> 
     assert len(clean) == 2 and all(r.status.value == "pass" for r in clean)
     assert faulty["1-1"].status.value == "fail" and faulty["1-2"].status.value == "pass"
     assert faulty["1-1"].details["pass_percent"] < 95 <= faulty["1-2"].details["pass_percent"]
+
+
+def test_weekly_check_writes_every_report_the_pdfs_by_the_worker(clinic, tmp_path: Path) -> None:
+    """A new process, as a physicist runs it: the PDFs come from the worker (fpdf never loads in the command's
+    own process), still name the checks and carry the failing gamma page at the page width."""
+    import subprocess
+    import sys
+
+    import pdfplumber
+
+    folder, config = clinic
+    probe = (
+        "import sys, atexit\n"
+        "atexit.register(lambda: print('fpdf loaded here:', 'fpdf' in sys.modules))\n"
+        "from plancheck.cli.main import main\n"
+        "main()\n"
+    )
+    argv = ["check", "00017R", "--kind", "weekly", "--config", str(folder / "plancheck.toml"), *TODAY, "--out", str(tmp_path)]
+    done = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, timeout=300, env={**os.environ, "COLUMNS": "200"})
+    assert done.returncode == 1, done.stderr  # the planted errors fail
+    assert "fpdf loaded here: False" in done.stdout
+    written = sorted(tmp_path.rglob("*.*"))
+    assert {p.suffix for p in written} == {".json", ".html", ".pdf", ".png"}
+    escan = config.escan_dir / "00017R.pdf"
+    assert escan.is_file() and str(escan) in done.stdout.replace("\n", "")
+    (pdf,) = [p for p in written if p.suffix == ".pdf"]
+    with pdfplumber.open(pdf) as document:
+        text = "\n".join(page.extract_text() or "" for page in document.pages)
+        images = [image for page in document.pages for image in page.images]
+    assert "delivery.gamma" in text and "rx.approved" in text and "(beam 1-1):\ngamma_1-1_00017R" in text  # the failing page
+    assert images and all(image["x1"] - image["x0"] >= 595 - 2 * 14 / 25.4 * 72 - 1 for image in images)
 
 
 def test_documents_come_from_mosaiq_and_the_void_version_is_never_read(clinic) -> None:

@@ -84,6 +84,8 @@ def test_per_record_checks_aggregate(vmat_table: ParamTable) -> None:
         )
     res = {r.id: r for r in results(t, "weekly")}
     assert res["delivery.no_qa_mode"].status == Status.FAIL and "DHS 1" in res["delivery.no_qa_mode"].message
+    # the record at fault as data, so a view names it without parsing the message
+    assert res["delivery.no_qa_mode"].details["findings"] == [{"item": "DHS 1", "status": "fail", "message": "delivered in QA mode on 2026-11-11 09:00:00"}]
     assert res["delivery.override_commented"].status == Status.FAIL and "DHS 2" in res["delivery.override_commented"].message
     assert res["delivery.complete"].status == Status.PASS
 

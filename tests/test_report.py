@@ -148,7 +148,8 @@ def test_delivery_messages_name_beam_and_fraction() -> None:
     run = sample_run()
     item = "TrackTreatment 2-G180"
     bad = CheckResult("delivery.no_qa_mode", "No delivery recorded in QA mode", "explicit", Status.FAIL,
-                      f"{item}: delivered in QA mode on 2024-04-30 09:00:00", details={"items": [item]})
+                      f"{item}: delivered in QA mode on 2024-04-30 09:00:00",
+                      details={"findings": [{"item": item, "status": "fail", "message": "delivered in QA mode on 2024-04-30 09:00:00"}]})
     run = dataclasses.replace(run, results=[*run.results, bad])
     text = terminal_text(run, width=120)
     assert "beam G180, fraction 2: delivered in QA mode on 2024-04-30 09:00" in text
@@ -172,6 +173,17 @@ def test_weekly_header_shows_the_course_and_review_window() -> None:
     assert re.search(r"Review window\s+2024-04-29 08:00 to 2024-05-01", text)
     assert "2 deliveries" in text  # fractions 2 and 3 of beam G0 came after the last check
     assert "Fraction " not in terminal_text(run)  # an initial check has no course yet
+
+
+def test_natural_width_is_what_rich_measures() -> None:
+    from plancheck.report.terminal import _wide_table, natural_width
+
+    run = sample_run()
+    run.table.add(Param("beam", "G0", "beam_name", "a name\nover two lines", "", "rtplan", "row"))
+    view = build_view(run)
+    for rows, sources, with_beam in ((view.beam_rows, view.beam_sources, True), (view.plan_rows, view.plan_sources, False)):
+        table = _wide_table("Beams", rows, sources, with_beam=with_beam)
+        assert natural_width(table) == Console(width=100_000, file=io.StringIO()).measure(table).maximum
 
 
 def test_terminal_is_plain_text_when_not_a_tty() -> None:
@@ -333,6 +345,99 @@ def test_pdf_of_many_beams_keeps_header_on_every_page(tmp_path: Path) -> None:
     assert len(pages) >= 3
     for i, page in enumerate(pages, 1):
         assert PATIENT_ID in page and f"page {i} of {len(pages)}" in page
+
+
+def _fonts(path: Path) -> set[str]:
+    with pdfplumber.open(path) as pdf:
+        return {c["fontname"].split("+")[-1] for page in pdf.pages for c in page.chars}
+
+
+def test_pdf_of_latin_text_uses_the_standard_fonts_and_names_every_status(tmp_path: Path) -> None:
+    path = write_pdf(sample_run(), tmp_path / "r.pdf")
+    assert _fonts(path) == {"Helvetica", "Helvetica-Bold"}  # nothing parsed or embedded
+    text = "\n".join(pdf_pages(path))
+    for mark in ("× fail", "!! error", "! warn", "pass"):
+        assert mark in text
+    assert "O'NEIL^MARY" in text and "plancheck.toml" in text
+
+
+def test_pdf_of_a_greek_name_is_drawn_in_dejavu(tmp_path: Path) -> None:
+    run = sample_run()
+    run.table.rows = [r for r in run.table.rows if r.param != "patient_name"]
+    run.table.add(Param("patient", "", "patient_name", "ΠΑΠΑΔΟΠΟΥΛΟΣ^Γιώργος", "", "mosaiq", "Patient"))
+    path = write_pdf(run, tmp_path / "greek.pdf")
+    assert _fonts(path) == {"DejaVuSansBook", "DejaVuSansBold"}
+    pages = pdf_pages(path)
+    assert all("ΠΑΠΑΔΟΠΟΥΛΟΣ^Γιώργος" in page for page in pages)
+    assert "✗ fail" in pages[0] and "cannot draw" not in "\n".join(pages)
+
+
+def test_pdf_table_text_wraps_inside_its_column(tmp_path: Path) -> None:
+    run = sample_run()
+    long = "a plan comment that runs on " * 12 + "Supercalifragilisticexpialidocious" * 4
+    run.table.add(Param("beam", "G0", "beam_name", long, "", "rtplan", "row"))
+    path = write_pdf(run, tmp_path / "wrap.pdf")
+    with pdfplumber.open(path) as pdf:
+        right = max(c["x1"] for page in pdf.pages for c in page.chars)
+        text = "".join(page.extract_text() or "" for page in pdf.pages)
+    assert right <= 595 - 14 / 25.4 * 72 + 0.5  # nothing runs past the right margin
+    assert "Supercalifragilistic" in text.replace("\n", "")
+
+
+def test_wrap_keeps_every_word_and_fits_the_width() -> None:
+    from plancheck.report.pdftable import wrap
+
+    def measure(text: str) -> float:
+        return float(len(text))
+
+    text = "one two three\nfour fivesixseveneightnine ten"
+    lines = wrap(text, 8, measure)
+    assert all(len(line) <= 8 for line in lines)
+    assert lines == ["one two", "three", "four", "fivesixs", "eveneigh", "tnine", "ten"]
+    assert wrap("", 8, measure) == [""]
+
+
+# ---- the PDF worker process ----------------------------------------------------------
+def test_pdf_worker_writes_the_pdf_of_the_saved_run(tmp_path: Path) -> None:
+    from plancheck.report.worker import PdfWorker
+
+    run = sample_run(figure_dir=tmp_path)
+    saved = write_json(run, tmp_path / "run.json")
+    with PdfWorker() as worker:
+        worker.send(saved, tmp_path / "out" / "r.pdf", (tmp_path / "escan", "{patient_id}_{kind}.pdf"))
+        paths = worker.answer()
+    assert paths == {"pdf": tmp_path / "out" / "r.pdf", "escan": tmp_path / "escan" / f"{PATIENT_ID}_initial.pdf"}
+    text = "\n".join(pdf_pages(paths["pdf"]))
+    assert PATIENT_ID in text and "rx.approved" in text and "Their figures follow" in text
+
+
+def test_pdf_worker_reports_what_it_cannot_write(tmp_path: Path) -> None:
+    from plancheck.report.worker import PdfWorker
+
+    saved = write_json(sample_run(), tmp_path / "run.json")
+    (tmp_path / "taken").write_text("a file where the folder should be")
+    with PdfWorker() as worker:
+        worker.send(saved, tmp_path / "taken" / "r.pdf", None)
+        with pytest.raises(ReportError, match="cannot write the PDF report") as info:
+            worker.answer()
+    assert str(tmp_path / "taken" / "r.pdf") in str(info.value)
+
+
+def test_reports_are_written_here_when_the_worker_is_gone(tmp_path: Path) -> None:
+    from plancheck.cli.check import write_reports
+    from plancheck.config import Config
+    from plancheck.report.worker import PdfWorker
+
+    worker = PdfWorker()
+    assert worker.process is not None
+    worker.process.kill()
+    worker.process.wait()
+    paths = write_reports(sample_run(), Config(), tmp_path, worker)
+    assert set(paths) == {"json", "html", "pdf"} and PATIENT_ID in pdf_pages(paths["pdf"])[0]
+    idle = PdfWorker()
+    process = idle.process
+    idle.close()  # no request: the worker is ended, never left behind
+    assert process is not None and process.poll() is not None
 
 
 # ---- JSON and dispatch ---------------------------------------------------------------

@@ -47,7 +47,8 @@ class Rows:
                                "AND NOT f.IsHidden AND f.Type_Enum NOT IN (3, 4, 5, 6, 9)", pid))
 
     def prescribed(self, pid: str) -> int:
-        return int(self.db.execute("SELECT s.Fractions FROM Site s JOIN Ident i ON i.Pat_Id1 = s.Pat_ID1 WHERE i.IDA = ? AND s.Version = 0", (pid,)).fetchone()[0])
+        sql = "SELECT s.Fractions FROM Site s JOIN Ident i ON i.Pat_Id1 = s.Pat_ID1 WHERE i.IDA = ? AND s.Version = 0"
+        return int(self.db.execute(sql, (pid,)).fetchone()[0])
 
 
 @pytest.fixture(scope="module")

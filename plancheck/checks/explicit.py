@@ -3,8 +3,8 @@
 An expression check is evaluated once for the patient, or once per beam,
 delivery record or QCL task (``for_each``). Per-beam checks give one result per
 beam, so a warning names its beam; per-record checks give one result that lists
-the records at fault. A check never raises: what it cannot evaluate ends as
-``error`` with the reason.
+the records at fault, each also as data (``details["findings"]``: item, status,
+message). A check never raises: what it cannot evaluate ends as ``error`` with the reason.
 """
 
 from __future__ import annotations
@@ -92,13 +92,14 @@ def run_expression(check: RuleCheck, ctx: CheckContext) -> list[CheckResult]:
     if check.for_each is None:
         _, _, status, msg = outcomes[0]
         return [_result(check, status, msg)]
-    bad = [(item, status, msg) for _, item, status, msg in outcomes if status in (Status.FAIL, Status.WARN, Status.ERROR)]
     status = worst([s for _, _, s, _ in outcomes])
     if status == Status.NOT_APPLICABLE:
         return [_result(check, status, f"no {check.for_each} record it applies to")]
+    # each record at fault as data: a view names the record as people know it without parsing the message
+    findings = [{"item": item, "status": s.value, "message": msg} for _, item, s, msg in outcomes if s in (Status.FAIL, Status.WARN, Status.ERROR)]
     checked = sum(1 for *_, s, _ in outcomes if s != Status.NOT_APPLICABLE)
-    message = "; ".join(f"{item}: {msg}" for item, _, msg in bad) if bad else f"{checked} {check.for_each} record(s) checked"
-    return [_result(check, status, message, items=[i for i, _, _ in bad])]
+    message = "; ".join(f"{f['item']}: {f['message']}" for f in findings) if findings else f"{checked} {check.for_each} record(s) checked"
+    return [_result(check, status, message, findings=findings)]
 
 
 def run_check(check: RuleCheck, ctx: CheckContext) -> list[CheckResult]:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import typer
 
 from plancheck.version import __version__
-from plancheck.cli import baseline, icom, mosaiq, pdf, report, rules, simulate
+from plancheck.cli import baseline, icom, mosaiq, pdf, report, rules, simulate, users
 from plancheck.cli.check import check
 from plancheck.cli.deliveries import deliveries
 from plancheck.cli.documents import documents
+from plancheck.cli.record import amend, dispose, history, review, sign, tick
 from plancheck.cli.demo import demo
 from plancheck.cli.serve import serve
 from plancheck.cli.stats import stats
 from plancheck.cli.worklist import worklist
+from plancheck.cli.batch import batch
 
 app = typer.Typer(
     name="plancheck",
@@ -36,12 +38,16 @@ app.command()(deliveries)
 app.command()(documents)
 app.command()(stats)
 app.command()(worklist)
+app.command()(batch)
 app.add_typer(rules.app, name="rules")
 app.add_typer(simulate.app, name="simulate")
 app.add_typer(baseline.app, name="baseline")
 app.add_typer(report.app, name="report")
 app.add_typer(icom.app, name="icom")
 app.add_typer(mosaiq.app, name="mosaiq")
+for record_command in (review, dispose, tick, sign, amend, history):  # the chart-check record
+    app.command()(record_command)
+app.add_typer(users.app, name="users")
 app.command()(serve)
 
 

@@ -1,4 +1,4 @@
-"""The page of one delivery comparison (header, MU densities, difference, gamma) and one PDF per patient.
+"""The page of one delivery comparison (header, MU densities, difference, gamma map and histogram, summary).
 
 Figures are built with ``matplotlib.figure.Figure`` directly, never through
 pyplot's global state, so a batch of pages neither leaks memory nor needs a display.
@@ -13,17 +13,18 @@ from collections.abc import Iterable
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import TwoSlopeNorm
+from matplotlib.ticker import FuncFormatter, NullLocator
 from matplotlib.figure import Figure
 
 from plancheck.delivery.comparison import Comparison
 
-A4_LANDSCAPE_IN = (11.69, 8.27)
 # the text width of an A4 portrait page with 14 mm margins (the chart-check PDF): the page prints at 100 %,
 # so the sizes below are the sizes on paper
 PAGE_WIDTH_IN = 182 / 25.4
 PAGE_SIZE_IN = (PAGE_WIDTH_IN, 9.4)
 TICK_PT, LABEL_PT, TITLE_PT = 8.5, 9.0, 10.0  # never under 8 pt on paper
 _MARGIN_MM = 10.0  # shown around the region either map delivers to
+FILES_CHARS = 100  # the file names that fit on one line of the header at LABEL_PT
 
 
 def comparison_figure(c: Comparison) -> Figure:
@@ -33,8 +34,10 @@ def comparison_figure(c: Comparison) -> Figure:
     grid = fig.add_gridspec(3, 2, left=0.1, right=0.93, bottom=0.06, top=0.86, wspace=0.45, hspace=0.42)
     window = _window(c)
     top = max(float(np.max(c.planned)), float(np.max(c.delivered)), 1e-12)
-    _map(fig, fig.add_subplot(grid[0, 0]), c, c.planned, window, "Planned MU density", "viridis", 0.0, top, "MU")
-    _map(fig, fig.add_subplot(grid[0, 1]), c, c.delivered, window, "Delivered MU density", "viridis", 0.0, top, "MU")
+    maps = [fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1])]
+    _map(fig, maps[0], c, c.planned, window, "Planned MU density", "viridis", 0.0, top, None)
+    _map(fig, maps[1], c, c.delivered, window, "Delivered MU density", "viridis", 0.0, top, None)
+    fig.colorbar(maps[1].images[0], ax=maps, label="MU", shrink=0.85, fraction=0.05, pad=0.03)  # one scale, one bar
     difference = c.delivered - c.planned
     limit = max(float(np.max(np.abs(difference))), 1e-6)
     _map(fig, fig.add_subplot(grid[1, 0]), c, difference, window, "Delivered − planned", "RdBu_r", -limit, limit, "MU")
@@ -49,29 +52,25 @@ def comparison_figure(c: Comparison) -> Figure:
 
 
 def save_png(fig: Figure, path: str | Path, dpi: int = 110) -> Path:
-    """Write one page as a PNG (fast zlib level: the page is mostly flat colour, a few % larger, 0.1-0.2 s sooner)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi, pil_kwargs={"compress_level": 1})
-    return path
-
-
-def write_pdf(pages: Iterable[Figure], path: str | Path, title: str = "plancheck delivery comparison") -> Path:
-    """Write the pages into one PDF (one file per patient) with matplotlib's PdfPages."""
-    from matplotlib.backends.backend_pdf import PdfPages  # only the eSCAN PDF needs the PDF backend
+    """Write one page as an RGB PNG: no alpha channel (the page is opaque), so a PDF embeds it without a
+    soft mask; fast zlib level (the page is mostly flat colour: a few % larger, 0.1-0.2 s sooner)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with PdfPages(path, metadata={"Title": title, "Creator": "plancheck"}) as pdf:
-        for page in pages:
-            pdf.savefig(page)
+    fig.set_dpi(dpi)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba()).convert("RGB").save(path, format="png", compress_level=1)
     return path
 
 
 def _header(fig: Figure, c: Comparison) -> None:
     who = f"Patient {c.patient or '—'}   ·   Plan {c.plan or '—'}\nBeam {c.beam or '—'}   ·   Delivered {c.delivered_at or '—'}"
     verdict = f"γ pass rate {c.pass_rate:.1f} %   max γ {c.max_gamma:.2f}   ({c.criteria})"
-    fig.text(0.015, 0.99, f"{who}\n{verdict}\nFiles: {_file_list(c.files, limit=110)}", ha="left", va="top", fontsize=LABEL_PT, linespacing=1.6, wrap=True)
+    # cut to the page's width rather than wrapped by matplotlib (which measures the text word by word)
+    fig.text(0.015, 0.99, f"{who}\n{verdict}\nFiles: {_file_list(c.files, limit=FILES_CHARS)}", ha="left", va="top", fontsize=LABEL_PT, linespacing=1.6)
 
 
 def _file_list(files: Iterable[str], limit: int = 150) -> str:
@@ -101,10 +100,13 @@ def _extent(c: Comparison, window: tuple[slice, slice]) -> tuple[float, float, f
     return (x[0] - hx, x[-1] + hx, y[-1] + hy, y[0] - hy)
 
 
-def _map(fig: Figure, ax: Axes, c: Comparison, values: np.ndarray, window: tuple[slice, slice], title: str, cmap: str, vmin: float, vmax: float, unit: str) -> None:
+def _map(fig: Figure, ax: Axes, c: Comparison, values: np.ndarray, window: tuple[slice, slice], title: str, cmap: str, vmin: float, vmax: float,
+         unit: str | None) -> None:
+    """One map; with a unit, its own colour bar."""
     image = ax.imshow(values[window], extent=_extent(c, window), origin="upper", cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
     _label(ax, title)
-    fig.colorbar(image, ax=ax, label=unit, shrink=0.85)
+    if unit is not None:
+        fig.colorbar(image, ax=ax, label=unit, shrink=0.85)
 
 
 def _gamma_map(fig: Figure, ax: Axes, c: Comparison, window: tuple[slice, slice]) -> None:
@@ -133,10 +135,12 @@ def _histogram(ax: Axes, c: Comparison) -> None:
             patch.set_facecolor("#c44e52")
     ax.axvline(1.0, color="black", linewidth=1.0, linestyle="--")
     ax.set_yscale("log")  # the few failing points stay visible beside thousands at zero
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))  # 1, 10, 100: plain text, not mathtext
+    ax.yaxis.set_minor_locator(NullLocator())
     ax.set_xlim(0.0, upper)
     ax.set_xlabel("γ")
     ax.set_ylabel("points (log scale)")
-    ax.set_title(f"Gamma histogram: pass {c.pass_rate:.1f} %, max γ {c.max_gamma:.2f}", fontsize=TITLE_PT)
+    _title(ax, f"Gamma histogram: pass {c.pass_rate:.1f} %, max γ {c.max_gamma:.2f}")
 
 
 def _summary(ax: Axes, c: Comparison, difference: np.ndarray) -> None:
@@ -156,7 +160,7 @@ def _summary(ax: Axes, c: Comparison, difference: np.ndarray) -> None:
         ("Grid", f"{abs(c.axes['mlc'][1] - c.axes['mlc'][0]):g} mm"),
     ]
     ax.axis("off")
-    ax.set_title("Summary", fontsize=TITLE_PT)
+    _title(ax, "Summary")
     y = 0.97
     for label, value in rows:
         ax.text(0.0, y, label, transform=ax.transAxes, va="top", fontsize=TICK_PT, color="#555555")
@@ -164,7 +168,12 @@ def _summary(ax: Axes, c: Comparison, difference: np.ndarray) -> None:
         y -= 0.085 * (value.count("\n") + 1) + 0.02
 
 
+def _title(ax: Axes, title: str) -> None:
+    """A title at a fixed height: matplotlib's automatic placement measures every tick label of the axes (0.1 s a page)."""
+    ax.set_title(title, fontsize=TITLE_PT, y=1.0)
+
+
 def _label(ax: Axes, title: str) -> None:
-    ax.set_title(title, fontsize=TITLE_PT)
+    _title(ax, title)
     ax.set_xlabel("MLC direction (mm)")
     ax.set_ylabel("Jaw direction (mm)")

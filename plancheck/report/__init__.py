@@ -2,6 +2,8 @@
 
 ``render(run, fmt, path)`` draws one format; ``write_all(run, out_dir)`` files the
 HTML, JSON and PDF of a run as ``<out_dir>/<patient_id>/<YYYYMMDD_HHMMSS>_<kind>.*``.
+The PDF writer (fpdf, a third of a second to load) loads when a PDF is written, so
+``plancheck check`` can leave it to the worker process (``report.worker``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from rich.console import Console
 from plancheck.checks.results import CheckRun
 from plancheck.report.html import write_html
 from plancheck.report.json import load_run, write_json
-from plancheck.report.pdf import write_pdf
 from plancheck.report.terminal import render_terminal
 from plancheck.paths import path_in, safe_name
 from plancheck.report.view import ReportError, created_stamp
@@ -40,6 +41,13 @@ def _file(writer: Callable[[CheckRun, Path], Path], fmt: str) -> Callable[[Check
         return writer(run, path)
 
     return write
+
+
+def write_pdf(run: CheckRun, path: str | Path) -> Path:
+    """The chart-check PDF (:func:`plancheck.report.pdf.write_pdf`), its library loaded on first use."""
+    from plancheck.report.pdf import write_pdf as write
+
+    return write(run, path)
 
 
 RENDERERS: dict[str, Callable[[CheckRun, Path | None], Path | None]] = {

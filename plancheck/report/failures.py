@@ -165,12 +165,10 @@ def item_labels(table: ParamTable) -> dict[str, str]:
 
 
 def readable_message(result: CheckResult, labels: dict[str, str]) -> str:
-    """The result's message with record ids named as people know the record."""
-    message = result.message
-    items = result.details.get("items") if isinstance(result.details, dict) else None
-    for item in items or []:
-        if item in labels:
-            message = message.replace(f"{item}: ", f"{labels[item]}: ")
+    """The result's message, its records at fault (``details["findings"]``) named as people know them."""
+    findings = result.details.get("findings") if isinstance(result.details, dict) else None
+    named = (f"{labels.get(f['item'], f['item'])}: {f['message']}" for f in findings or ())
+    message = "; ".join(named) if findings else result.message
     return _SECONDS.sub(r"\1 \2", message)
 
 

@@ -1,29 +1,37 @@
 """The run as a chart-check PDF for MOSAIQ's eSCAN: A4 portrait, a real text layer, one header per page.
 
 Every page names the patient (ID and name) and the run date and is numbered
-"page X of Y", so a page filed on its own still says whose it is. DejaVu fonts
-(shipped with matplotlib) draw Latin, Greek and Cyrillic names and the status
-symbols; a patient ID or name they cannot draw is flagged on the first page.
+"page X of Y", so a page filed on its own still says whose it is. A run whose text
+is all in Windows-1252 (Latin names) is drawn in the PDF's standard Helvetica: no font
+to parse or embed, a third of a second sooner. Any other character (a Greek or
+Cyrillic name) redraws the run in DejaVu Sans (shipped with matplotlib); a patient ID
+or name even DejaVu cannot draw is flagged on the first page.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-import importlib.util
 from fpdf import FPDF
-from fpdf.fonts import FontFace
+from fpdf.errors import FPDFUnicodeEncodingException
 
 from plancheck.checks.results import CheckRun, Status
 from plancheck.report.failures import Failure, failure_line
+from plancheck.report.pdftable import CellStyle, Measure, Table
 from plancheck.report.view import LABELS, SYMBOLS, ParamRow, RecordTable, ReportError, ReportView, build_view, created_text, figure_path, printable
 
 logger = logging.getLogger(__name__)
 RGB = tuple[int, int, int]
 Cell = str | tuple[str, RGB]  # text, or text with its own colour
+CORE, UNICODE = "helvetica", "DejaVu"
+# the status marks Helvetica (Windows-1252) can draw; a passed manual check's tick is drawn as lines
+CORE_SYMBOLS = {**SYMBOLS, Status.PASS: "", Status.FAIL: "×", Status.ERROR: "!!", Status.MANUAL: ""}
+
+
 def _matplotlib_fonts() -> Path:
     """matplotlib's own DejaVu folder, found without importing matplotlib (0.45 s of every run)."""
     spec = importlib.util.find_spec("matplotlib")
@@ -32,9 +40,7 @@ def _matplotlib_fonts() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "mpl-data" / "fonts" / "ttf"
 
 
-FONT_DIR = _matplotlib_fonts()
-FONT, MONO = "DejaVu", "DejaVuMono"
-INK, MUTED, LINE, WHITE = (29, 31, 33), (95, 99, 104), (190, 194, 200), (255, 255, 255)
+INK, MUTED, LINE = (29, 31, 33), (95, 99, 104), (190, 194, 200)
 COLOURS = {  # text colour, row fill
     Status.FAIL: ((179, 0, 27), (253, 228, 230)),
     Status.ERROR: ((142, 27, 142), (247, 227, 247)),
@@ -46,19 +52,22 @@ COLOURS = {  # text colour, row fill
 ROW_FILLED = (Status.FAIL, Status.ERROR, Status.WARN)
 CONTINUED = (170, 174, 180)  # a beam label repeated on its beam's later rows
 CHARS_PER_MM, MAX_CELL_LINES = 0.75, 36  # at 7.5 pt: a row stays well under a page
-HEAD = FontFace(emphasis="BOLD", fill_color=(232, 235, 239), color=INK)
 
 
 class ChartCheckPDF(FPDF):
-    """FPDF with the chart-check page header and footer."""
+    """FPDF with the chart-check page header and footer, in Helvetica or (``unicode``) DejaVu Sans."""
 
-    def __init__(self, view: ReportView) -> None:
+    def __init__(self, view: ReportView, *, unicode: bool = False) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         self.view = view
-        for style, suffix in (("", ""), ("B", "-Bold")):
-            self.add_font(FONT, style, FONT_DIR / f"DejaVuSans{suffix}.ttf")
-        self.add_font(MONO, "", FONT_DIR / "DejaVuSansMono.ttf")
-        self.add_font(MONO, "B", FONT_DIR / "DejaVuSansMono-Bold.ttf")
+        self.family = UNICODE if unicode else CORE
+        self.symbols = SYMBOLS if unicode else CORE_SYMBOLS
+        if unicode:
+            fonts = _matplotlib_fonts()
+            self.add_font(UNICODE, "", fonts / "DejaVuSans.ttf")
+            self.add_font(UNICODE, "B", fonts / "DejaVuSans-Bold.ttf")
+        else:
+            self.core_fonts_encoding = "windows-1252"  # Helvetica's WinAnsiEncoding: also – — … ‘ ’ “ ” •
         self.set_margins(14, 24, 14)
         self.set_auto_page_break(True, margin=16)
         self.alias_nb_pages()
@@ -67,20 +76,28 @@ class ChartCheckPDF(FPDF):
         """Every string fpdf draws or measures: control characters from data shown, never acted on."""
         return super().normalize_text(printable(text))
 
+    def status(self, status: Status | None) -> str:
+        """A status as its mark and word, e.g. "✗ fail" (Helvetica: "× fail", "pass")."""
+        return self.mark(status, LABELS[status]) if status else ""
+
+    def mark(self, status: Status, text: str) -> str:
+        """``text`` after the status's mark (none for pass in Helvetica)."""
+        return f"{self.symbols[status]} {text}".lstrip()
+
     def header(self) -> None:
         run = self.view.run
         self.set_y(9)
         self.set_text_color(*INK)
         who = f"{run.patient_id}   {self.view.patient_name}".strip()
         size = 10.0
-        self.set_font(FONT, "B", size)
+        self.set_font(self.family, "B", size)
         while self.get_string_width(who) > self.epw * 0.6 - 2 and size > 6:
             size -= 0.5
-            self.set_font(FONT, "B", size)
+            self.set_font(self.family, "B", size)
         self.cell(self.epw * 0.6, 5, who, new_x="RIGHT", new_y="TOP")
-        self.set_font(FONT, "", 9)
+        self.set_font(self.family, "", 9)
         self.cell(self.epw * 0.4, 5, f"Chart check ({run.check_kind}) · {created_text(run)}", align="R", new_x="LMARGIN", new_y="NEXT")
-        self.set_font(FONT, "", 8)
+        self.set_font(self.family, "", 8)
         self.set_text_color(*MUTED)
         self.cell(0, 4, f"plan {run.plan or '(all plans)'} · rule set {run.rule_set}", new_x="LMARGIN", new_y="NEXT")
         self.set_draw_color(*LINE)
@@ -90,7 +107,7 @@ class ChartCheckPDF(FPDF):
 
     def footer(self) -> None:
         self.set_y(-11)
-        self.set_font(FONT, "", 8)
+        self.set_font(self.family, "", 8)
         self.set_text_color(*MUTED)
         self.cell(self.epw / 2, 5, f"plancheck {self.view.run.version} · {self.view.run.patient_id}")
         self.cell(self.epw / 2, 5, f"page {self.page_no()} of {{nb}}", align="R")
@@ -100,7 +117,28 @@ def write_pdf(run: CheckRun, path: str | Path) -> Path:
     """Write the chart-check PDF to ``path`` (folders made as needed) and return the path."""
     path = Path(path)
     view = build_view(run)
-    pdf = ChartCheckPDF(view)
+    try:
+        pdf = draw_pdf(view, figure_dirs=(path.parent,))
+    except FPDFUnicodeEncodingException as exc:  # text beyond Windows-1252: the same pages in DejaVu
+        logger.debug("chart-check PDF of %s in DejaVu Sans: %s", run.patient_id, exc)
+        pdf = draw_pdf(view, figure_dirs=(path.parent,), unicode=True)
+    return save_pdf(pdf, path, "the PDF report", fix="choose a folder you can write to")
+
+
+def save_pdf(pdf: FPDF, path: Path, what: str, *, fix: str) -> Path:
+    """Write ``pdf`` to ``path`` (folders made as needed); a folder that cannot be written is a ReportError."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pdf.output(str(path))
+    except OSError as exc:
+        raise ReportError(f"cannot write {what} ({exc.strerror})", where=str(path), fix=fix) from None
+    return path
+
+
+def draw_pdf(view: ReportView, *, figure_dirs: tuple[Path, ...] = (), unicode: bool = False) -> ChartCheckPDF:
+    """Every page of the chart-check PDF of ``view``; raises FPDFUnicodeEncodingException on text Helvetica cannot draw."""
+    run = view.run
+    pdf = ChartCheckPDF(view, unicode=unicode)
     pdf.set_title(printable(f"plancheck {run.check_kind} check {run.patient_id}"))
     pdf.set_author("plancheck")
     pdf.set_subject(printable(f"Chart check of patient {run.patient_id}, plan {run.plan}"))
@@ -123,20 +161,15 @@ def write_pdf(run: CheckRun, path: str | Path) -> Path:
         _record_table(pdf, records)
     _all_checks(pdf, view)
     for failure in view.failures:
-        _figures(pdf, failure, figure_dirs=(path.parent,))
+        _figures(pdf, failure, figure_dirs=figure_dirs)
     _manual(pdf, view)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pdf.output(str(path))
-    except OSError as exc:
-        raise ReportError(f"cannot write the PDF report ({exc.strerror})", where=str(path), fix="choose a folder you can write to") from None
-    return path
+    return pdf
 
 
 # ---- sections ----------------------------------------------------------------
 def _overview(pdf: ChartCheckPDF, view: ReportView) -> None:
     run = view.run
-    pdf.set_font(FONT, "B", 15)
+    pdf.set_font(pdf.family, "B", 15)
     pdf.cell(0, 8, f"Chart check: {run.check_kind}", new_x="LMARGIN", new_y="NEXT")
     facts = [
         ("Patient", f"{run.patient_id}   {view.patient_name}"),
@@ -161,7 +194,7 @@ def _overview(pdf: ChartCheckPDF, view: ReportView) -> None:
     if view.notices:
         _heading(pdf, "Warnings")
         for notice in view.notices:
-            _line(pdf, f"{SYMBOLS[notice.status]} {notice.text}", size=8.5, colour=COLOURS[notice.status][0])
+            _line(pdf, pdf.mark(notice.status, notice.text), size=8.5, colour=COLOURS[notice.status][0])
 
 
 def _summary_box(pdf: ChartCheckPDF, view: ReportView) -> None:
@@ -170,12 +203,12 @@ def _summary_box(pdf: ChartCheckPDF, view: ReportView) -> None:
     colour, fill = COLOURS[status]
     pdf.set_fill_color(*(fill or (227, 244, 231)))
     pdf.set_text_color(*colour)
-    pdf.set_font(FONT, "B", 12)
+    pdf.set_font(pdf.family, "B", 12)
     pdf.multi_cell(0, 7, view.summary, fill=True, align="L", new_x="LMARGIN", new_y="NEXT", padding=(2, 3, 0, 3))
-    pdf.set_font(FONT, "", 9)
+    pdf.set_font(pdf.family, "", 9)
     for failure in view.failures:
         pdf.set_text_color(*COLOURS[failure.status][0])
-        pdf.multi_cell(0, 4.6, f"{SYMBOLS[failure.status]} {failure_line(failure)}", fill=True, align="L", new_x="LMARGIN", new_y="NEXT", padding=(0, 3, 0, 6))
+        pdf.multi_cell(0, 4.6, pdf.mark(failure.status, failure_line(failure)), fill=True, align="L", new_x="LMARGIN", new_y="NEXT", padding=(0, 3, 0, 6))
     pdf.set_text_color(*INK)
     pdf.multi_cell(0, 5, view.counts_line(), fill=True, align="L", new_x="LMARGIN", new_y="NEXT", padding=(1, 3, 2, 3))
 
@@ -185,7 +218,7 @@ def _failing(pdf: ChartCheckPDF, view: ReportView) -> None:
     if not view.failures:
         _line(pdf, "None: every automatic check passed or did not apply.", colour=COLOURS[Status.PASS][0])
         return
-    rows = [(f.status, [_status(f.status), f"{f.name}\n{f.check_id}", f.beam, "\n".join(f.lines)]) for f in view.failures]
+    rows = [(f.status, [pdf.status(f.status), f"{f.name}\n{f.check_id}", f.beam, "\n".join(f.lines)]) for f in view.failures]
     _table(pdf, ["Status", "Check", "Beam", "What"], rows, widths=(16, 58, 14, 94))
     if any(f.figures for f in view.failures):
         _line(pdf, "Their figures follow the other automatic checks, one page each.", size=8, colour=MUTED)
@@ -194,7 +227,7 @@ def _failing(pdf: ChartCheckPDF, view: ReportView) -> None:
 def _all_checks(pdf: ChartCheckPDF, view: ReportView) -> None:
     _heading(pdf, "Other automatic checks")
     if view.passing:
-        rows = [(r.status, [_status(r.status), r.name or r.id, r.id, r.beam]) for r in view.passing]
+        rows = [(r.status, [pdf.status(r.status), r.name or r.id, r.id, r.beam]) for r in view.passing]
         _table(pdf, ["Status", "Check", "Id", "Beam"], rows, widths=(16, 98, 54, 14))
     _line(pdf, view.implicit_line(), size=8.5, colour=MUTED)
 
@@ -225,10 +258,9 @@ def _manual(pdf: ChartCheckPDF, view: ReportView) -> None:
         x, y = pdf.get_x(), pdf.get_y()
         pdf.rect(x + 0.5, y + 1, 3.6, 3.6)
         if result.status == Status.PASS:
-            pdf.set_font(FONT, "B", 9)
-            pdf.text(x + 1.0, y + 4.1, "✓")
+            _tick(pdf, x + 0.5, y + 1)
         pdf.set_x(x + 7)
-        pdf.set_font(FONT, "", 9.5)
+        pdf.set_font(pdf.family, "", 9.5)
         pdf.multi_cell(pdf.epw - 7, 5.5, text, align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(0.8)
     if pdf.will_page_break(24):
@@ -240,7 +272,7 @@ def _manual(pdf: ChartCheckPDF, view: ReportView) -> None:
         x = pdf.l_margin + i * (width + 6)
         pdf.line(x, y, x + width, y)
         pdf.set_xy(x, y + 0.5)
-        pdf.set_font(FONT, "", 8)
+        pdf.set_font(pdf.family, "", 8)
         pdf.set_text_color(*MUTED)
         pdf.cell(width, 4, label)
     pdf.set_text_color(*INK)
@@ -257,26 +289,25 @@ def _param_table(pdf: ChartCheckPDF, rows: list[ParamRow], sources: list[str], *
             first = i == 0 or rows[i - 1].beam != row.beam
             beam = [row.beam if first or row.status in ROW_FILLED else (row.beam, CONTINUED)]
         values: list[Cell] = [(row.values.get(s, ""), COLOURS[row.status][0]) if row.status and row.is_odd(s) else row.values.get(s, "") for s in sources]
-        body.append((row.status, [*beam, row.label, *values, _status(row.status)]))
+        body.append((row.status, [*beam, row.label, *values, pdf.status(row.status)]))
     headings = lead + sources + ["Agree"]
-    mono = range(len(lead), len(lead) + len(sources))
-    widths = fit_widths(pdf, headings, [cells for _, cells in body], mono=mono)
-    _table(pdf, headings, body, widths=widths, status_col=len(widths) - 1, mono=mono, fill_rows=False, odd_cols=set(mono))
+    widths = fit_widths(pdf, headings, [cells for _, cells in body])
+    odd = set(range(len(lead), len(lead) + len(sources)))
+    _table(pdf, headings, body, widths=widths, status_col=len(widths) - 1, fill_rows=False, odd_cols=odd)
 
 
-def fit_widths(pdf: FPDF, headings: Sequence[str], rows: Sequence[Sequence[Cell]], *, mono: range = range(0), size: float = 7.5) -> list[float]:
+def fit_widths(pdf: ChartCheckPDF, headings: Sequence[str], rows: Sequence[Sequence[Cell]]) -> list[float]:
     """Column widths (mm) that fill the text width: each column its text's width where all fit, and never narrower
     than its longest value of up to 20 characters (a date and time stays on one line) or its longest word
     (up to 30 mm); headings wrap first."""
     pad = 2.8
+    plain, bold = Measure(pdf, pdf.family, ""), Measure(pdf, pdf.family, "B")
     natural, floor = [], []
     for i, heading in enumerate(headings):
         texts = [_text(row[i]) for row in rows if i < len(row)]
-        pdf.set_font(MONO if i in mono else FONT, "", size)
-        whole = [pdf.get_string_width(line) for t in texts for line in t.splitlines()]
-        unbroken = [pdf.get_string_width(t) for t in texts if len(t) <= 20] + [pdf.get_string_width(w) for t in texts for w in t.split()]
-        pdf.set_font(FONT, "B", size)
-        head = max((pdf.get_string_width(w) for w in heading.split()), default=4.0)
+        whole = [plain(line) for t in texts for line in t.splitlines()]
+        unbroken = [plain(t) for t in texts if len(t) <= 20] + [plain(w) for t in texts for w in t.split()]
+        head = max((bold(w) for w in heading.split()), default=4.0)
         floor.append(min(max([*unbroken, 4.0]), 30.0) + pad)
         natural.append(max([*whole, head, 4.0]) + pad)
     total = pdf.epw
@@ -300,50 +331,41 @@ def _table(
     *,
     widths: Sequence[float],
     status_col: int = 0,
-    mono: range = range(0),
     fill_rows: bool = True,
     odd_cols: set[int] | None = None,
 ) -> None:
     """A table with repeated headings; rows with a failing/warning status are filled and coloured.
 
     A cell is text, or (text, colour) to colour it apart from its row; with ``fill_rows`` off only such a
-    cell (in ``odd_cols``) is filled, so the odd value stands out rather than the whole row.
+    cell (in ``odd_cols``) is filled (and bold), so the odd value stands out rather than the whole row.
     """
-    pdf.set_font(FONT, "", 7.5)
-    pdf.set_draw_color(*LINE)
-    with pdf.table(
-        col_widths=tuple(widths),
-        width=pdf.epw,
-        text_align="LEFT",
-        line_height=3.6,
-        headings_style=HEAD,
-        borders_layout="HORIZONTAL_LINES",
-        padding=(0.8, 1.2),
-        align="LEFT",
-        v_align="TOP",
-    ) as table:
-        head = table.row()
-        for text in headings:
-            head.cell(text)
-        for status, cells in rows:
-            colour, status_fill = COLOURS.get(status, (INK, None)) if status else (INK, None)
-            fill = status_fill if fill_rows else None
-            row = table.row()
-            for i, cell in enumerate(cells):
-                text_colour = colour if (fill or i == status_col) else INK
-                text, text_colour = cell if isinstance(cell, tuple) else (cell, text_colour)
-                cell_fill = status_fill if isinstance(cell, tuple) and odd_cols and i in odd_cols else fill
-                emphasis = "BOLD" if cell_fill and not fill else None
-                face = FontFace(family=MONO if i in mono else None, emphasis=emphasis, color=text_colour, fill_color=cell_fill or WHITE)
-                row.cell(_clip(text, widths[i]), style=face)
+    table = Table(pdf, pdf.family, headings, widths, line=LINE, ink=INK)
+    for status, cells in rows:
+        colour, status_fill = COLOURS.get(status, (INK, None)) if status else (INK, None)
+        fill = status_fill if fill_rows else None
+        styled = []
+        for i, cell in enumerate(cells):
+            text, text_colour = cell if isinstance(cell, tuple) else (cell, colour if (fill or i == status_col) else INK)
+            cell_fill = status_fill if isinstance(cell, tuple) and odd_cols and i in odd_cols else fill
+            styled.append((_clip(text, widths[i]), CellStyle(text_colour, cell_fill, bold=bool(cell_fill and not fill))))
+        table.row(styled, fill=fill)
     pdf.ln(2)
+
+
+def _tick(pdf: ChartCheckPDF, x: float, y: float) -> None:
+    """A check mark in the 3.6 mm box at (x, y), drawn as two strokes (no font needed)."""
+    width = pdf.line_width
+    pdf.set_line_width(0.45)
+    pdf.line(x + 0.6, y + 1.9, x + 1.5, y + 2.9)
+    pdf.line(x + 1.5, y + 2.9, x + 3.1, y + 0.6)
+    pdf.set_line_width(width)
 
 
 def _heading(pdf: ChartCheckPDF, text: str) -> None:
     if pdf.will_page_break(18):
         pdf.add_page()
     pdf.ln(3)
-    pdf.set_font(FONT, "B", 11.5)
+    pdf.set_font(pdf.family, "B", 11.5)
     pdf.set_text_color(*INK)
     pdf.cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
     pdf.set_draw_color(*LINE)
@@ -352,17 +374,17 @@ def _heading(pdf: ChartCheckPDF, text: str) -> None:
 
 
 def _fact(pdf: ChartCheckPDF, label: str, value: str, colour: RGB = INK) -> None:
-    pdf.set_font(FONT, "B", 9)
+    pdf.set_font(pdf.family, "B", 9)
     pdf.set_text_color(*MUTED)
     pdf.cell(32, 5, label)
-    pdf.set_font(FONT, "", 9)
+    pdf.set_font(pdf.family, "", 9)
     pdf.set_text_color(*colour)
     pdf.multi_cell(0, 5, value, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(*INK)
 
 
 def _line(pdf: ChartCheckPDF, text: str, *, size: float = 9, colour: RGB = INK) -> None:
-    pdf.set_font(FONT, "", size)
+    pdf.set_font(pdf.family, "", size)
     pdf.set_text_color(*colour)
     pdf.multi_cell(0, size * 0.5, text, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(*INK)
@@ -390,14 +412,20 @@ def _clip(text: str, width_mm: float) -> str:
     return text if len(text) <= limit else text[: limit - 40].rstrip() + " … (cut: full text in the HTML report)"
 
 
-def missing_glyphs(pdf: FPDF, text: str) -> str:
+def missing_glyphs(pdf: ChartCheckPDF, text: str) -> str:
     """The characters of ``text`` the body font has no glyph for (they would print as nothing)."""
-    cmap = getattr(pdf.fonts[FONT.lower()], "cmap", {})
+    if pdf.family == CORE:
+        return "".join(dict.fromkeys(c for c in text if not c.isspace() and not _in_cp1252(c)))
+    cmap = getattr(pdf.fonts[UNICODE.lower()], "cmap", {})
     return "".join(dict.fromkeys(c for c in text if not c.isspace() and ord(c) not in cmap))
 
 
-def _status(status: Status | None) -> str:
-    return f"{SYMBOLS[status]} {LABELS[status]}" if status else ""
+def _in_cp1252(char: str) -> bool:
+    try:
+        char.encode("cp1252")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _created(run: CheckRun) -> dt.datetime | None:

@@ -9,9 +9,8 @@ with its value beside it.
 
 from __future__ import annotations
 
-import io
-
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
@@ -103,8 +102,19 @@ def _header(view: ReportView) -> Panel:
 def param_table(title: str, rows: list[ParamRow], sources: list[str], *, with_beam: bool, width: int) -> Table:
     """Sources side by side where they fit in ``width`` columns, else folded to one value per row."""
     wide = _wide_table(title, rows, sources, with_beam=with_beam)
-    natural = Console(width=100_000, file=io.StringIO()).measure(wide).maximum  # every cell on one line
-    return wide if natural <= width else _folded_table(title, rows, sources, with_beam=with_beam)
+    return wide if natural_width(wide) <= width else _folded_table(title, rows, sources, with_beam=with_beam)
+
+
+def natural_width(table: Table) -> int:
+    """The width of ``table`` with every cell on one line: what ``Console.measure`` finds, without rendering
+    every cell (a third of the terminal report's time)."""
+    widths = [max(_width(column.header), *(_width(cell) for cell in column.cells)) for column in table.columns]
+    return sum(widths) + 2 * (len(widths) - 1)  # a padding space and the divider between columns
+
+
+def _width(cell: object) -> int:
+    text = cell.plain if isinstance(cell, Text) else str(cell)
+    return max(cell_len(line) for line in text.split("\n"))
 
 
 def _table(title: str) -> Table:
