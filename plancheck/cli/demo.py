@@ -61,7 +61,17 @@ def demo(
         f"      plancheck simulate auto {clean.patient_id} --config {escape(str(config.path))}",
         highlight=False,
     )
+    screen.print(_app_line(config.path), highlight=False)
     raise typer.Exit(0 if all(o.ok for o in outcomes) else 1)
+
+
+def _app_line(config: Path | None) -> str:
+    """How to open the demo's record in the review app, and whom to log in as."""
+    from plancheck.demo.record import USERS
+
+    who = " or ".join(f"{name} ({role})" for name, role, _ in USERS)
+    return (f"the review app: plancheck serve --config {escape(str(config))}, then open http://127.0.0.1:8740 and log in as {who} "
+            "with the password above (needs pip install -e '.[web]')")
 
 
 def _record_lines(record: DemoRecord, patient_id: str, config: Path | None) -> str:

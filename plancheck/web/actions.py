@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from plancheck.batch import Task, check_task, store_outcome
 from plancheck.config import Config
 from plancheck.errors import PlancheckError
 from plancheck.record import findings, signoff
@@ -70,19 +71,14 @@ def worklist(config: Config, engine: Engine, on: dt.date) -> dict[str, Any]:
     return {"date": on.isoformat(), "due": rows, "missing": list(missing)}
 
 
-def _check_and_store(config: Config, engine: Engine, patient_id: str, kind: str, plan: str | None, on: dt.date, by: str) -> int:
-    """Collect, check (gamma pages into the output folder) and store one due check, as `plancheck check` does; the stored run's id."""
-    from plancheck.api import check_table
-    from plancheck.collector import collect
-    from plancheck.paths import path_in
-    from plancheck.record.store import store_run
-
-    when = dt.datetime.combine(on, dt.datetime.now().time().replace(microsecond=0))
-    figures = path_in(config.output_dir, patient_id, "figures")
-    run = check_table(collect(patient_id, plan, config), patient_id=patient_id, kind=kind, config=config, today=when, figure_dir=figures)
-    with session(engine) as s:
-        stored, _ = store_run(s, run, as_of=when.astimezone(dt.UTC), created_by=by, report_dir=str(figures.parent))
-        return stored.id
+def _check_and_store(config: Config, engine: Engine, task: Task, on: dt.date) -> int:
+    """One due check as the nightly batch does it (collect, check, reports and gamma pages, store); the stored run's id."""
+    today = dt.datetime.combine(on, dt.datetime.now().time().replace(microsecond=0))
+    outcome = check_task(task, config, today, str(config.output_dir))
+    if outcome.error:
+        raise PlancheckError(outcome.error)
+    stored = store_outcome(engine, outcome, today.astimezone(dt.UTC))
+    return int(stored.run_id or 0)
 
 
 def start_due_checks(app: FastAPI, on: dt.date, patients: list[str], user: User) -> Job:
@@ -91,12 +87,9 @@ def start_due_checks(app: FastAPI, on: dt.date, patients: list[str], user: User)
 
     def steps() -> list[Step]:
         due = worklist(config, engine, on)["due"]
-        chosen = [d for d in due if d["is_due"] and (not patients or d["patient_id"] in patients)]
-        out: list[Step] = []
-        for d in chosen:
-            patient, kind, plan = str(d["patient_id"]), str(d["kind"]), d["prescription"] or None
-            out.append((f"{patient} {kind}", functools.partial(_check_and_store, config, engine, patient, kind, plan, on, user.username)))
-        return out
+        chosen = [Task(d["patient_id"], d["prescription"], d["kind"], d["reason"])
+                  for d in due if d["is_due"] and (not patients or d["patient_id"] in patients)]
+        return [(f"{t.patient_id} {t.kind}", functools.partial(_check_and_store, config, engine, t, on)) for t in chosen]
 
     def done(job: Job, outputs: list[Any]) -> None:
         job.result = {"runs": outputs}
