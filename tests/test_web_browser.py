@@ -6,24 +6,26 @@ through the JSON API. Screenshots of the main pages at 1440 and 1024 px go to $P
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, Page, sync_playwright
 
+from plancheck.checks.results import CheckRun
 from tests.test_web_review import COMMENT, MEANING, _record, review_through_api
 from tests.web_client import PASSWORD, log_in
-from tests.web_demo import PATIENT, Stored, stored_app, weekly_run  # noqa: F401  (fixture)
+from tests.web_demo import PATIENT, DemoClinicFixture, Stored, stored_app, weekly_run  # noqa: F401  (fixture)
 from tests.web_server import CHROMIUM_ARGS, chromium_path, live_server
 
-playwright = pytest.importorskip("playwright.sync_api")
 WIDTHS = (1440, 1024)
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser() -> Iterator[Browser]:
     path = chromium_path()
-    with playwright.sync_playwright() as p:
+    with sync_playwright() as p:
         b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
         yield b
         b.close()
@@ -42,7 +44,7 @@ def demo_day() -> str:
     return DEMO_TODAY.date().isoformat()
 
 
-def log_in_page(page, base: str, username: str) -> None:
+def log_in_page(page: Page, base: str, username: str) -> None:
     page.goto(f"{base}/worklist")  # not logged in: sent to the log-in page, and back after it
     assert "/login" in page.url
     page.fill("#username", username)
@@ -51,13 +53,13 @@ def log_in_page(page, base: str, username: str) -> None:
     page.wait_for_url("**/worklist*")
 
 
-def snap(page, shots: Path, name: str) -> None:
+def snap(page: Page, shots: Path, name: str) -> None:
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
         page.screenshot(path=str(shots / f"{name}_{width}.png"))
 
 
-def review_in_browser(page, base: str, stored: Stored, shots: Path) -> None:
+def review_in_browser(page: Page, base: str, stored: Stored, shots: Path) -> None:
     page.goto(f"{base}/worklist?date={demo_day()}&show=all")
     snap(page, shots, "worklist")
     page.click(f'tr[data-patient="{PATIENT}"] a[href="/runs/{stored.run_id}"]')
@@ -84,7 +86,8 @@ def review_in_browser(page, base: str, stored: Stored, shots: Path) -> None:
 
 
 @pytest.mark.slow
-def test_the_whole_review_in_chromium(browser, results_url: str, tmp_path: Path, demo_clinic, weekly_run, shots: Path) -> None:  # noqa: F811
+def test_the_whole_review_in_chromium(browser: Browser, results_url: str, tmp_path: Path, demo_clinic: DemoClinicFixture,
+                                      weekly_run: CheckRun, shots: Path) -> None:  # noqa: F811
     stored = stored_app(results_url, tmp_path, demo_clinic, weekly_run)
     with live_server(stored.app) as base:
         page = browser.new_page(viewport={"width": 1440, "height": 900})
@@ -115,7 +118,7 @@ def _client_of(stored: Stored, username: str) -> TestClient:
 
 
 @pytest.mark.slow
-def test_a_viewer_cannot_sign_and_csrf_is_required(browser, tmp_path: Path, demo_clinic, weekly_run, shots: Path) -> None:  # noqa: F811
+def test_a_viewer_cannot_sign_and_csrf_is_required(browser: Browser, tmp_path: Path, demo_clinic: DemoClinicFixture, weekly_run: CheckRun, shots: Path) -> None:  # noqa: F811
     stored = stored_app(f"sqlite:///{tmp_path / 'record.db'}", tmp_path, demo_clinic, weekly_run)
     with live_server(stored.app) as base:
         viewer = browser.new_page(viewport={"width": 1440, "height": 900})

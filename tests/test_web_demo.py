@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 
 from plancheck.cli.demo import _app_line
 from plancheck.demo.record import PATIENT, SIGNER, USERS, build_demo_record
-
 from tests.web_client import form_token, make_app
+from tests.web_demo import DemoClinicFixture
 
 
 def test_the_demo_tells_how_to_open_the_app() -> None:
@@ -24,7 +24,7 @@ def test_the_demo_tells_how_to_open_the_app() -> None:
     assert all(f"{name} ({role})" in line for name, role, _ in USERS)
 
 
-def test_the_demo_record_reviewed_in_the_app(tmp_path: Path, demo_clinic) -> None:
+def test_the_demo_record_reviewed_in_the_app(tmp_path: Path, demo_clinic: DemoClinicFixture) -> None:
     from plancheck.demo.patients import DEMO_TODAY
 
     config = replace(demo_clinic[1], results_url=f"sqlite:///{tmp_path / 'record.db'}", escan_dir=tmp_path / "escan", output_dir=tmp_path / "results")

@@ -12,10 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.web_client import PASSWORD, add_role_users, log_in, make_app
+from tests.web_demo import DemoClinicFixture
 
 
 @pytest.fixture
-def client(tmp_path: Path, demo_clinic) -> TestClient:
+def client(tmp_path: Path, demo_clinic: DemoClinicFixture) -> TestClient:
     url = f"sqlite:///{tmp_path / 'record.db'}"
     add_role_users(url)
     config = replace(demo_clinic[1], results_url=url, output_dir=tmp_path / "results", escan_dir=tmp_path / "escan")

@@ -11,17 +11,17 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from plancheck.checks.results import CheckRun
 from plancheck.report.json import run_from_dict
-
 from tests.web_client import PASSWORD, log_in
-from tests.web_demo import PATIENT, Stored, store, stored_app, weekly_run  # noqa: F401  (fixture)
+from tests.web_demo import PATIENT, DemoClinicFixture, Stored, store, stored_app, weekly_run  # noqa: F401  (fixture)
 
 MEANING = "weekly chart check reviewed"
 COMMENT = "checked with the planner: <b>as intended</b>"
 
 
 @pytest.fixture
-def stored(results_url: str, tmp_path: Path, demo_clinic, weekly_run) -> Stored:  # noqa: F811
+def stored(results_url: str, tmp_path: Path, demo_clinic: DemoClinicFixture, weekly_run: CheckRun) -> Stored:  # noqa: F811
     return stored_app(results_url, tmp_path, demo_clinic, weekly_run)
 
 
@@ -100,7 +100,7 @@ def review_through_pages(client: TestClient, run_id: int, token: str) -> None:
     assert page.status_code == 200 and 'id="signed"' in page.text
 
 
-def test_pages_and_api_give_the_same_record(stored: Stored, tmp_path: Path, demo_clinic, weekly_run) -> None:  # noqa: F811
+def test_pages_and_api_give_the_same_record(stored: Stored, tmp_path: Path, demo_clinic: DemoClinicFixture, weekly_run: CheckRun) -> None:  # noqa: F811
     api = TestClient(stored.app)
     token = log_in(api, "physicist")
     review_through_api(api, stored.run_id, token)
@@ -121,7 +121,7 @@ def test_pages_and_api_give_the_same_record(stored: Stored, tmp_path: Path, demo
     assert f'amends <a href="/runs/{stored.run_id}">' in page and 'id="sign-form"' in page
 
 
-def test_data_is_shown_as_data(results_url: str, tmp_path: Path, demo_clinic, weekly_run) -> None:  # noqa: F811
+def test_data_is_shown_as_data(results_url: str, tmp_path: Path, demo_clinic: DemoClinicFixture, weekly_run: CheckRun) -> None:  # noqa: F811
     data = weekly_run.to_dict()
     evil = "<script>alert('x')</script>"
     for row in data["table"]:
@@ -138,7 +138,7 @@ def test_data_is_shown_as_data(results_url: str, tmp_path: Path, demo_clinic, we
     assert html.count("<script") == 1  # our own script only
 
 
-def test_history_shows_the_runs_and_what_changed(stored: Stored, weekly_run) -> None:  # noqa: F811
+def test_history_shows_the_runs_and_what_changed(stored: Stored, weekly_run: CheckRun) -> None:  # noqa: F811
     data = weekly_run.to_dict()
     for row in data["table"]:
         if row["param"] == "mu" and row["source"] == "mosaiq" and row["beam"] == "1-2":
@@ -156,7 +156,7 @@ def test_history_shows_the_runs_and_what_changed(stored: Stored, weekly_run) -> 
     assert "implicit.mu" in diff  # the result that changed with it
 
 
-def test_next_week_shows_what_is_new_first_and_last_week_s_judgements_folded(stored: Stored, weekly_run) -> None:  # noqa: F811
+def test_next_week_shows_what_is_new_first_and_last_week_s_judgements_folded(stored: Stored, weekly_run: CheckRun) -> None:  # noqa: F811
     api = TestClient(stored.app)
     review_through_api(api, stored.run_id, log_in(api, "physicist"))
     data = weekly_run.to_dict()

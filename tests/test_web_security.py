@@ -8,16 +8,16 @@ import re
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from plancheck.web.auth import PUBLIC, SAFE_METHODS, flat_routes, route_role
 from plancheck.web.app import API_PAGES, COOKIE
-
+from plancheck.web.auth import PUBLIC, SAFE_METHODS, flat_routes, route_role
 from tests.web_client import PASSWORD, add_role_users, form_token, log_in, make_app, record_config
 
 
 @pytest.fixture
-def app(tmp_path: Path):
+def app(tmp_path: Path) -> FastAPI:
     url = f"sqlite:///{tmp_path / 'record.db'}"
     add_role_users(url)
     return make_app(record_config(tmp_path, url))
@@ -27,13 +27,13 @@ def concrete(path: str) -> str:
     return re.sub(r"\{[^}]+\}", "1", path)
 
 
-def every_route(app) -> list[tuple[str, str, str | None]]:
-    out = [(m, r.path, route_role(r)) for r in flat_routes(app.routes) for m in sorted(r.methods)]
+def every_route(app: FastAPI) -> list[tuple[str, str, str | None]]:
+    out = [(m, r.path, route_role(r)) for r in flat_routes(app.routes) for m in sorted(r.methods or ())]
     assert len(out) > 20 and any(p.startswith("/api/") for _, p, _ in out)  # the walk covers the real router, not a stub
     return out
 
 
-def test_every_route_refuses_without_log_in(app) -> None:
+def test_every_route_refuses_without_log_in(app: FastAPI) -> None:
     client = TestClient(app)
     token = form_token(client.get("/login").text)  # an anonymous session with a valid CSRF token: only the log-in is missing
     walked = 0
@@ -51,7 +51,7 @@ def test_every_route_refuses_without_log_in(app) -> None:
     assert walked >= 20
 
 
-def test_without_any_session_nothing_but_login_and_health_answers(app) -> None:
+def test_without_any_session_nothing_but_login_and_health_answers(app: FastAPI) -> None:
     client = TestClient(app)
     for method, path, _role in every_route(app):
         answer = client.request(method, concrete(path), follow_redirects=False)
@@ -61,7 +61,7 @@ def test_without_any_session_nothing_but_login_and_health_answers(app) -> None:
     assert client.get("/health").json() == {"status": "ok"}
 
 
-def test_every_route_holds_a_role_and_writes_are_physicist_or_above(app) -> None:
+def test_every_route_holds_a_role_and_writes_are_physicist_or_above(app: FastAPI) -> None:
     for method, path, role in every_route(app):
         if path in PUBLIC or path == "/logout":
             continue
@@ -71,7 +71,7 @@ def test_every_route_holds_a_role_and_writes_are_physicist_or_above(app) -> None
 
 
 @pytest.mark.parametrize("who,status", [("viewer", 403), ("physicist", 200), ("qa_lead", 200), ("admin", 200)])
-def test_roles_on_the_admin_page_and_the_qa_page(app, who: str, status: int) -> None:
+def test_roles_on_the_admin_page_and_the_qa_page(app: FastAPI, who: str, status: int) -> None:
     client = TestClient(app)
     log_in(client, who)
     assert client.get("/admin").status_code == (200 if who == "admin" else 403)
@@ -79,7 +79,7 @@ def test_roles_on_the_admin_page_and_the_qa_page(app, who: str, status: int) -> 
     assert client.get("/api/docs").status_code == 200
 
 
-def test_a_viewer_cannot_sign_tick_or_dispose(app) -> None:
+def test_a_viewer_cannot_sign_tick_or_dispose(app: FastAPI) -> None:
     client = TestClient(app)
     token = log_in(client, "viewer")
     h = {"X-CSRF-Token": token}
@@ -89,7 +89,7 @@ def test_a_viewer_cannot_sign_tick_or_dispose(app) -> None:
         assert answer.status_code == 403 and "viewer" in answer.json()["error"], path
 
 
-def test_csrf_is_required_on_state_changes(app) -> None:
+def test_csrf_is_required_on_state_changes(app: FastAPI) -> None:
     client = TestClient(app)
     token = log_in(client, "admin")
     no_token = client.post("/admin/users", data={"username": "mallory", "role": "admin", "password": PASSWORD})
@@ -101,7 +101,7 @@ def test_csrf_is_required_on_state_changes(app) -> None:
     assert "carol" in client.get("/admin").text and "mallory" not in client.get("/admin").text
 
 
-def test_log_in_form_needs_its_token_and_the_right_password(app) -> None:
+def test_log_in_form_needs_its_token_and_the_right_password(app: FastAPI) -> None:
     client = TestClient(app)
     token = form_token(client.get("/login").text)
     assert client.post("/login", data={"username": "admin", "password": PASSWORD}).status_code == 403
@@ -121,14 +121,14 @@ def test_session_cookie_flags_and_fresh_token_after_log_in(tmp_path: Path) -> No
     assert form_token(client.get("/api/docs").text) != before
 
 
-def test_next_after_log_in_stays_on_this_site(app) -> None:
+def test_next_after_log_in_stays_on_this_site(app: FastAPI) -> None:
     client = TestClient(app)
     token = form_token(client.get("/login").text)
     answer = client.post("/login", data={"username": "viewer", "password": PASSWORD, "csrf_token": token, "next": "//evil.example/x"}, follow_redirects=False)
     assert answer.headers["location"] == "/worklist"
 
 
-def test_a_disabled_user_is_logged_out(app) -> None:
+def test_a_disabled_user_is_logged_out(app: FastAPI) -> None:
     admin, viewer = TestClient(app), TestClient(app)
     token = log_in(admin, "admin")
     log_in(viewer, "viewer")
@@ -150,7 +150,7 @@ def test_sso_header_only_when_enabled_and_only_from_a_trusted_proxy(tmp_path: Pa
     assert TestClient(untrusted).get("/admin", headers={"X-Remote-User": "admin"}, follow_redirects=False).status_code == 303
 
 
-def test_the_server_log_names_routes_not_patients(app, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_server_log_names_routes_not_patients(app: FastAPI, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(logging.getLogger("plancheck.web.access"), "propagate", True)  # a served app's log config may have turned it off
     client = TestClient(app)
     log_in(client, "viewer")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -13,10 +14,10 @@ from plancheck.checks.results import CheckRun
 from plancheck.config import Config
 from plancheck.record.db import open_record, session
 from plancheck.record.store import store_run
-
 from tests.web_client import add_role_users, make_app
 
 PATIENT = "00017R"
+DemoClinicFixture = tuple[Any, Config]  # conftest's demo_clinic: (DemoClinic, Config)
 
 
 @dataclass
@@ -28,7 +29,7 @@ class Stored:
 
 
 @pytest.fixture(scope="session")
-def weekly_run(demo_clinic) -> CheckRun:
+def weekly_run(demo_clinic: DemoClinicFixture) -> CheckRun:
     """00017R's weekly check on the demo clinic as of the demo's day, checked once per test session."""
     from plancheck.api import check
     from plancheck.demo.mosaiq_db import DEMO_TODAY
@@ -49,7 +50,7 @@ def store(url: str, run: CheckRun) -> int:
     return run_id
 
 
-def stored_app(url: str, tmp_path: Path, demo_clinic, run: CheckRun) -> Stored:
+def stored_app(url: str, tmp_path: Path, demo_clinic: DemoClinicFixture, run: CheckRun) -> Stored:
     """A record at ``url`` with the role users and ``run`` stored; signed PDFs go to ``tmp_path``/escan (the shared clinic stays as built)."""
     add_role_users(url)
     run_id = store(url, run)
