@@ -9,15 +9,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from plancheck.rules.model import CHECK_KINDS
 from plancheck.web import actions
 from plancheck.web.auth import Physicist, Viewer
 from plancheck.web.pages import render
 
 router = APIRouter(include_in_schema=False)
-KINDS = ("initial", "weekly", "final")
 SHOW = {"due": ("overdue", "due"), "overdue": ("overdue",), "all": ("overdue", "due", "upcoming", "waiting")}
 SORTS = {
-    "due": lambda r: (r["status"] != "overdue", KINDS.index(r["kind"]) if r["kind"] in KINDS else 9, r["due_date"] or "", r["patient_id"]),
+    "due": lambda r: (r["status"] != "overdue", CHECK_KINDS.index(r["kind"]) if r["kind"] in CHECK_KINDS else 9, r["due_date"] or "", r["patient_id"]),
     "patient": lambda r: (r["patient_id"], r["prescription"]),
     "findings": lambda r: (-int(r["open_findings"]), r["patient_id"]),
     "signed": lambda r: (r["last_signed_at"] or "", r["patient_id"]),
@@ -38,9 +38,9 @@ def worklist(request: Request, _user: Viewer, date: dt.date | None = None, kind:
     on = date or dt.date.today()
     data = actions.worklist(request.app.state.config, request.app.state.engine, on)
     due = [r for r in data["due"] if r["is_due"]]
-    counts = {k: sum(1 for r in due if r["kind"] == k) for k in KINDS} | {"overdue": sum(1 for r in due if r["status"] == "overdue")}
+    counts = {k: sum(1 for r in due if r["kind"] == k) for k in CHECK_KINDS} | {"overdue": sum(1 for r in due if r["status"] == "overdue")}
     running = request.app.state.jobs.get(job) if job else request.app.state.jobs.latest("due checks")
-    return render(request, "worklist.html.j2", on=on, rows=choose(data["due"], kind=kind, show=show, q=q, sort=sort), kinds=KINDS, kind=kind,
+    return render(request, "worklist.html.j2", on=on, rows=choose(data["due"], kind=kind, show=show, q=q, sort=sort), kinds=CHECK_KINDS, kind=kind,
                   show=show, q=q, sort=sort, counts=counts, due=len(due), listed=len(data["due"]), missing=data["missing"], job=running)
 
 
