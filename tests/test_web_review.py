@@ -98,6 +98,7 @@ def review_through_pages(client: TestClient, run_id: int, token: str) -> None:
         client.post(f"/runs/{run_id}/ticks", data={"csrf_token": token, "check_id": check, "ticked": "on"}, follow_redirects=False)
     page = client.post(f"/runs/{run_id}/sign", data={"csrf_token": token, "password": PASSWORD, "meaning": MEANING})
     assert page.status_code == 200 and 'id="signed"' in page.text
+    assert f"manual checks ticked: {len(checks)} of {len(checks)}" in page.text and "to tick" not in page.text.split('id="summary"')[1][:200]
 
 
 def test_pages_and_api_give_the_same_record(stored: Stored, tmp_path: Path, demo_clinic: DemoClinicFixture, weekly_run: CheckRun) -> None:  # noqa: F811

@@ -4,6 +4,7 @@ odd values marked), each value's provenance, the differences, the gamma pages, a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,15 @@ class CheckPage:
     lines: dict[tuple[str, str], str] = field(default_factory=dict)  # (check id, beam) -> the failure in one line, as the reports say it
     gamma: list[tuple[CheckResult, list[Figure]]] = field(default_factory=list)
     review: Review | None = None
+
+    @property
+    def summary(self) -> str:
+        """The report's one-line verdict, with the manual checks as the record has them ticked (not as the run left them)."""
+        line = re.sub(r"; \d+ manual checks? to tick$", "", self.view.summary)
+        manual = self.review.manual if self.review else []
+        if manual:
+            line += f"; manual checks ticked: {sum(m.ticked for m in manual)} of {len(manual)}"
+        return line
 
 
 def _difference(found: list[Disagreement]) -> str:
@@ -81,7 +91,7 @@ def run_json(s: Session, run_id: int) -> dict[str, Any]:
     return {
         "id": run.id, "patient_id": run.patient_id, "prescription": run.prescription, "check_kind": run.check_kind,
         "as_of": run.as_of.isoformat(), "created": run.created.isoformat(), "created_by": run.created_by, "state": run.state,
-        "rule_set": run.rule_set, "version": run.version, "passed": run.passed, "counts": run.counts, "summary": page.view.summary,
+        "rule_set": run.rule_set, "version": run.version, "passed": run.passed, "counts": run.counts, "summary": page.summary,
         "results": [{"position": r.position, "check_id": r.check_id, "name": r.name, "origin": r.origin, "status": r.status, "beam": r.beam,
                      "param": r.param, "message": r.message, "finding_id": r.finding_id} for r in run.results],
         "review": review_json(page.review),
