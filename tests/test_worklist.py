@@ -199,3 +199,38 @@ def test_on_the_real_extract_the_worklist_agrees_with_the_rows(demo_clinic, real
         if line.fractions_delivered == 0:
             assert line.kind == "initial" and (line.patient_id, line.prescription) not in treated
         assert all(note.endswith("empty)") or "no patient ID" in note for note in line.notes)
+
+
+class _SqlServer:
+    """Stands in for a MOSAIQ connection: compiles each statement for SQL Server and passes it through the read-only guard."""
+
+    def __init__(self) -> None:
+        from sqlalchemy import create_engine
+
+        from plancheck.sources.mosaiq.discovery import discover
+        from plancheck.sources.mosaiq.schema import metadata
+
+        engine = create_engine("sqlite://")
+        metadata.create_all(engine)
+        self.schema = discover(engine)  # every table and column plancheck reads
+        self.sent: list[str] = []
+
+    def rows(self, query) -> list[dict]:
+        from sqlalchemy.dialects import mssql
+
+        from plancheck.sources.mosaiq.guard import check_read_only
+
+        sql = str(query.stmt.compile(dialect=mssql.dialect(), compile_kwargs={"literal_binds": False}))
+        check_read_only(sql)
+        self.sent.append(sql)
+        return [{"TSK_ID": 1, "Description": "Weekly Chart Check"}] if query.table == "QCLTask" else []
+
+
+def test_the_clinic_queries_compile_for_sql_server_and_only_read() -> None:
+    from plancheck.sources.mosaiq.clinic import read_clinic
+    from plancheck.sources.mosaiq.settings import MosaiqSettings
+
+    server = _SqlServer()
+    view = read_clinic(server, ON, lookback_days=30, lookahead_days=14, settings=MosaiqSettings())  # type: ignore[arg-type]
+    assert len(server.sent) == 6 and all(sql.startswith("SELECT") for sql in server.sent) and not view.missing
+    assert any("GROUP BY" in sql and "Fx_Number_InEffect" in sql for sql in server.sent)
