@@ -34,8 +34,8 @@ def collect(patient_id: str, plan: str | None = None, config: Config | None = No
     nothing is a warning (no delivery may be due yet).
     """
     config = config or Config()
-    request = Request(str(patient_id).strip(), plan, config)
     table = ParamTable()
+    request = Request(str(patient_id).strip(), plan, config, collected=table)
     not_found: dict[str, str] = {}
     empty: set[str] = set()
     for name, read in readers().items():

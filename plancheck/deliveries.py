@@ -17,7 +17,12 @@ from plancheck.errors import SourceError
 
 
 def from_dicom(path_or_dataset: str | Path | Any, beam: str | int | None = None) -> Delivery:
-    """Control points of one beam (by name or number) of an RT Plan, or of its whole first fraction group."""
+    """Control points of one beam (by name or number) of an RT Plan, or of its whole first fraction group.
+
+    Every layout gives one Delivery in pymedphys' conventions: a single-layer MLC as pymedphys reads it, two
+    layers (Halcyon/Ethos, MRIdian) or an MLC with X jaws as the aperture they all leave open, a photon field
+    without an MLC as its jaw rectangle (docs/mlc-layouts.md); a beam with none says what it lacks.
+    """
     from plancheck.sources.rtplan import delivery_from_rtplan
 
     return delivery_from_rtplan(path_or_dataset, beam)

@@ -9,7 +9,10 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pdfplumber
 import pydicom
+import pypdfium2
+import pypdfium2.raw as pdfium_c
 import pymedphys
 import pytest
 from typer.testing import CliRunner
@@ -20,11 +23,12 @@ from plancheck.errors import SourceError
 from plancheck.sources import Request
 from plancheck.sources.pdfplan import convert
 from plancheck.sources.pdfplan.extract import extract
+from plancheck.sources.pdfplan.orientation import quarter, reading_turns, turn_box
 from plancheck.sources.pdfplan.documents import DocumentRecord, records_finder, refs_from_records
 from plancheck.sources.pdfplan.parse import Parsed, parse_file
 from plancheck.sources.pdfplan.source import read_plan_pdf, read_second_check, rows_from_parsed
 from plancheck.sources.pdfplan.template import load_templates
-from plancheck.fabricate.pdf import VENDORS, WrittenReport, write_plan_pdf
+from plancheck.fabricate.pdf import VENDORS, WrittenReport, layout_report, write_plan_pdf
 from plancheck.sources.rtplan import rows_from_dataset
 from plancheck.table import Param, ParamTable
 
@@ -416,3 +420,106 @@ def test_units_line_under_a_repeated_header_and_wrapped_label(tmp_path) -> None:
         "C3": {"gantry_start": 0.0, "ssd_mm": 1000.0, "mu": 80.0},
     }
     assert parsed.tables[0].pages == [1, 2]
+
+
+# ---- rotated pages ------------------------------------------------------------------------------
+
+ROTATIONS = {"0": (0,), "90": (90,), "180": (180,), "270": (270,), "mix": (90, 0, 270, 180)}
+
+
+def turn_pages(src: Path, dst: Path, rotations: tuple[int, ...], *, drawn_turned: bool) -> Path:
+    """``src`` saved with page i's ``/Rotate`` set to ``rotations[i % len]`` (PDF 32000-1 §7.7.3.3).
+
+    ``drawn_turned``: the content is first drawn turned anticlockwise by the same angle, so the page
+    is displayed upright, as a real Eclipse report with ``/Rotate 90`` is; otherwise only ``/Rotate``
+    is set and the page is displayed turned.
+    """
+    pdf = pypdfium2.PdfDocument(str(src))
+    try:
+        for index in range(len(pdf)):
+            page, rotation = pdf[index], rotations[index % len(rotations)]
+            if drawn_turned and rotation:
+                width, height = page.get_width(), page.get_height()
+                cos, sin = round(math.cos(math.radians(rotation))), round(math.sin(math.radians(rotation)))
+                corners = [(cos * x - sin * y, sin * x + cos * y) for x in (0, width) for y in (0, height)]
+                dx, dy = -min(x for x, _ in corners), -min(y for _, y in corners)
+                pdfium_c.FPDFPage_TransFormWithClip(page.raw, pdfium_c.FS_MATRIX(cos, sin, -sin, cos, dx, dy), None)
+                page.set_mediabox(0, 0, max(x for x, _ in corners) + dx, max(y for _, y in corners) + dy)
+            page.set_rotation(rotation)
+            page.close()
+        pdf.save(str(dst))
+    finally:
+        pdf.close()
+    return dst
+
+
+def pdfium_angles(path: Path) -> set[float]:
+    """The angles PDFium gives the characters of every page (radians, before ``/Rotate``)."""
+    pdf = pypdfium2.PdfDocument(str(path))
+    try:
+        angles = set()
+        for page in pdf:
+            textpage = page.get_textpage()
+            angles |= {round(pdfium_c.FPDFText_GetCharAngle(textpage.raw, i), 3) for i in range(textpage.count_chars())
+                       if not textpage.get_text_range(i, 1).isspace()}
+            textpage.close()
+            page.close()
+        return angles
+    finally:
+        pdf.close()
+
+
+def fields(result: Parsed) -> tuple[dict[str, tuple[Any, int, int]], dict[str, dict[str, tuple[Any, int, int]]]]:
+    """Every value read, with the page and line it was read from."""
+    return ({f.param: (f.value, f.page, f.line) for f in result.values},
+            {label: {p: (f.value, f.page, f.line) for p, f in found.items()} for label, found in result.beams.items()})
+
+
+@pytest.mark.parametrize("drawn_turned", [False, True], ids=["rotate-only", "drawn-turned"])
+@pytest.mark.parametrize("rotation", list(ROTATIONS))
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_rotated_pages_read_as_the_upright_report(vendor, rotation, drawn_turned, reports, parsed, templates, tmp_path) -> None:
+    upright = reports[(vendor, "long")][0].path
+    turned = turn_pages(upright, tmp_path / "turned.pdf", ROTATIONS[rotation], drawn_turned=drawn_turned)
+    with pdfplumber.open(turned) as pdf:
+        assert len(pdf.pages) > 1 and [p.rotation for p in pdf.pages] == [ROTATIONS[rotation][i % len(ROTATIONS[rotation])] for i in range(len(pdf.pages))]
+    if drawn_turned and rotation != "0":
+        assert pdfium_angles(turned) - {0.0}, "the content was not drawn turned"
+    expected = fields(parsed[(vendor, "long")])
+    reference = extract(upright, "pdfplumber")
+    for backend in ("pdfium", "pdfplumber"):
+        document = extract(turned, backend)
+        assert [x for p in document.pages for x in (p.width, p.height)] == pytest.approx([x for p in reference.pages for x in (p.width, p.height)], abs=0.01)
+        assert [[line.text for line in p.lines] for p in document.pages] == [[line.text for line in p.lines] for p in reference.pages], backend
+        assert fields(parse_file(turned, templates, backend=backend)) == expected, backend
+
+
+@pytest.mark.parametrize("rotation", ["0", "90", "mix"])
+def test_watermark_and_vertical_label_are_left_out_whichever_way_the_page_turns(rotation, plans, reports, templates, tmp_path) -> None:
+    """Text at another angle than most of the page's (a 45-degree watermark, a label up the margin) is not read."""
+    pdf, _ = layout_report("eclipse", plans["static10"], tmp_path / "marked.pdf", overrides=long_names(plans["static10"]))
+    for number in range(1, pdf.pages_count + 1):
+        pdf.page = number
+        pdf.set_font("helvetica", size=40)
+        with pdf.rotation(45, 100, 150):
+            pdf.text(100, 150, "DRAFT NOT FOR CLINICAL USE")
+        pdf.set_font("helvetica", size=8)
+        with pdf.rotation(90, 8, 150):
+            pdf.text(8, 150, "Printed by Eclipse 16.1")
+    pdf.output(str(tmp_path / "marked.pdf"))
+    turned = turn_pages(tmp_path / "marked.pdf", tmp_path / "turned.pdf", ROTATIONS[rotation], drawn_turned=True)
+    assert {quarter(a) for a in pdfium_angles(tmp_path / "marked.pdf")} == {0, 3, None}  # upright, up the margin, diagonal
+    expected = fields(parse_file(reports[("eclipse", "long")][0].path, templates))
+    for backend in ("pdfium", "pdfplumber"):
+        text = " ".join(line.text for page in extract(turned, backend).pages for line in page.lines)
+        assert "DRAFT" not in text and "Printed" not in text, backend
+        assert fields(parse_file(turned, templates, backend=backend)) == expected, backend
+
+
+def test_orientation_quarters_and_turned_boxes() -> None:
+    assert [quarter(math.radians(a)) for a in (0, 90, 180, 270, 359.5, 45)] == [0, 1, 2, 3, 0, None]
+    assert reading_turns([1, 1, 0, None]) == 1 and reading_turns([1, 0, None]) == 0 and reading_turns([1, 3], default=2) == 1
+    assert reading_turns([], default=3) == 3
+    box = (10.0, 20.0, 30.0, 38.0)
+    assert turn_box(box, 1, 600.0, 800.0) == (30.0, 38.0, 580.0, 590.0)
+    assert turn_box(turn_box(box, 3, 600.0, 800.0), 1, 800.0, 600.0) == box

@@ -21,7 +21,6 @@ from plancheck.delivery.comparison import Comparison
 from plancheck.delivery.comparison import compare
 from plancheck.delivery.matching import match_in_table
 from plancheck.delivery.model import Delivery
-from plancheck.delivery.mudensity import GridSpec
 from plancheck.paths import path_in
 from plancheck.rules.model import RuleCheck
 
@@ -92,7 +91,7 @@ def _compare(ctx: CheckContext, c: Pair, p: dict[str, Any]) -> Comparison:
     return compare(
         c.reference, c.evaluation, patient=ctx.patient_id, plan=plan, beam=c.beam,
         delivered_at=f"{c.when:%Y-%m-%d %H:%M}" if c.when else "", files=[c.label, f"plan: {p['reference']}"],
-        grid=GridSpec(resolution_mm=float(p["grid_mm"])), dose_percent_threshold=float(p["dose_percent"]),
+        grid=c.reference.grid(float(p["grid_mm"])), dose_percent_threshold=float(p["dose_percent"]),
         distance_mm_threshold=float(p["distance_mm"]), lower_percent_dose_cutoff=float(p["lower_cutoff_percent"]),
         interp_fraction=float(p["interp_fraction"]), max_gamma=float(p["max_gamma"]), local_gamma=bool(p["local"]),
     )

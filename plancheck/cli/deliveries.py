@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from plancheck.cli.common import ConfigOption, config_from, console, reports_errors
 from plancheck.cli.lookup import collect_patient
 from plancheck.errors import ConfigError, SourceError
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from plancheck.table import ParamTable
 
 STYLE = {"matched": "green", "unmatched": "red", "ambiguous": "yellow"}
 
@@ -55,9 +61,27 @@ def deliveries(
         grid.add_row(f"{r.start:%Y-%m-%d %H:%M}", data(r.field_id), data(r.machine), f"{r.delivery.total_mu:.1f}",
                      Text(m.status, style=STYLE[m.status]), data(m.beam or "-"), data(m.record or "-"), data("; ".join(m.reasons)))
     out.print(grid)
+    if reference == "monaco_tel":
+        out.print(_tel_beams(table))
     for warning in table.warnings:
         if warning.startswith(("icom:", f"{reference}:")):
             out.print(data(f"warning: {warning}", "yellow"))
     counts = {s: sum(m.status == s for m in matches) for s in STYLE}
     out.print(f"{len(matches)} deliveries: {counts['matched']} matched, {counts['unmatched']} unmatched, {counts['ambiguous']} ambiguous")
     raise typer.Exit(0 if matches and counts["matched"] == len(matches) else 1)
+
+
+def _tel_beams(table: ParamTable) -> Table:
+    """The tel.1's beams and the plan beam each was matched to, with the reason (docs/monaco.md)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from plancheck.report.terminal import data
+    from plancheck.sources.monaco.matching import notes_in
+
+    grid = Table("tel.1 line", "control points", "MU", "match", "plan beam", "why", title="tel.1 beams", title_justify="left")
+    for note in notes_in(table):
+        plan_beam = note.label if note.status == "matched" else "-"
+        status = Text(note.status, style=STYLE[note.status])
+        grid.add_row(str(note.line), str(note.control_points), f"{note.mu:.1f}", status, data(plan_beam), data(note.reason))
+    return grid

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from plancheck.demo.record import DemoRecord
 
 from plancheck.cli.common import console, reports_errors
 
@@ -26,11 +30,13 @@ def demo(
     """
     from plancheck.demo.clinic import build_clinic, check_patient  # pydicom, pymedphys: only for the demo
     from plancheck.demo.mosaiq_db import PATIENTS
+    from plancheck.demo.record import build_demo_record
     from plancheck.report import render_terminal, write_all
 
     screen = console()
     screen.print(f"building the demo clinic in {out} ...", highlight=False)
     _clinic, config = build_clinic(out)
+    record = build_demo_record(config)
     clean, errors = PATIENTS[0], PATIENTS[1]
     outcomes = [check_patient(clean, config, ("initial", "weekly")), check_patient(errors, config, ("initial", "weekly"))]
     for outcome in outcomes:
@@ -48,6 +54,7 @@ def demo(
         summary.add_row(errors.patient_id, f"planted: {error.description} ({error.kind})",
                         f"[green]caught by {', '.join(checks)}[/]" if checks else "[red]NOT caught[/]")
     screen.print(summary)
+    screen.print(_record_lines(record, errors.patient_id, config.path), highlight=False)
     screen.print(
         f"reports in {escape(str(config.output_dir))}; the clinic's config: {escape(str(config.path))}\n"
         f"next: plancheck check {errors.patient_id} --kind weekly --config {escape(str(config.path))}\n"
@@ -55,3 +62,12 @@ def demo(
         highlight=False,
     )
     raise typer.Exit(0 if all(o.ok for o in outcomes) else 1)
+
+
+def _record_lines(record: DemoRecord, patient_id: str, config: Path | None) -> str:
+    """What the demo's record holds, and its users' passwords: shown here once, stored nowhere."""
+    users = ", ".join(f"{name} (password {password})" for name, password in record.passwords.items())
+    return (f"record: {escape(record.url)}: last week's weekly check of {patient_id} signed as run {record.signed_run}\n"
+            f"users: {escape(users)}; the passwords are shown only now (made for this demo, stored nowhere)\n"
+            f"this week: plancheck check {patient_id} --kind weekly --config {escape(str(config))}, then plancheck review RUN")
+

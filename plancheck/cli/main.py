@@ -5,11 +5,13 @@ from __future__ import annotations
 import typer
 
 from plancheck.version import __version__
-from plancheck.cli import baseline, icom, mosaiq, pdf, report, rules, simulate
+from plancheck.cli import baseline, icom, mosaiq, pdf, report, rules, simulate, users
 from plancheck.cli.check import check
 from plancheck.cli.deliveries import deliveries
 from plancheck.cli.documents import documents
+from plancheck.cli.record import amend, dispose, history, review, sign, tick
 from plancheck.cli.demo import demo
+from plancheck.cli.stats import stats
 from plancheck.cli.worklist import worklist
 from plancheck.cli.batch import batch
 
@@ -33,6 +35,7 @@ app.command()(demo)
 app.command()(check)
 app.command()(deliveries)
 app.command()(documents)
+app.command()(stats)
 app.command()(worklist)
 app.command()(batch)
 app.add_typer(rules.app, name="rules")
@@ -41,6 +44,9 @@ app.add_typer(baseline.app, name="baseline")
 app.add_typer(report.app, name="report")
 app.add_typer(icom.app, name="icom")
 app.add_typer(mosaiq.app, name="mosaiq")
+for record_command in (review, dispose, tick, sign, amend, history):  # the chart-check record
+    app.command()(record_command)
+app.add_typer(users.app, name="users")
 
 
 @app.command()

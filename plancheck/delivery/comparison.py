@@ -62,7 +62,7 @@ def compare(
     **gamma_options: Any,
 ) -> Comparison:
     """MU density of both deliveries on one grid and gamma of delivered against planned (clinic default 2 %/0.5 mm local)."""
-    grid = grid or GridSpec()
+    grid = grid or planned.grid()
     options = {**DEFAULT_GAMMA, **gamma_options}
     axes = grid.axes()
     plan_map, delivered_map = planned.mudensity(grid), delivered.mudensity(grid)

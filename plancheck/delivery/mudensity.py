@@ -15,13 +15,14 @@ per leaf pair; only rows under a jaw edge are summed row by row.
 
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
 from plancheck.errors import AnalysisError
-import itertools
 
 
 class ControlPoints(Protocol):
@@ -51,18 +52,47 @@ class GridSpec:
         """The grid's axes: ``mlc`` (leaf travel, columns) and ``jaw`` (rows), in mm."""
         return grid(self.max_leaf_gap_mm, self.resolution_mm, self.leaf_pair_widths_mm)
 
+    @classmethod
+    def for_leaves(cls, leaf_pair_widths_mm: tuple[float, ...], resolution_mm: float | None = None) -> GridSpec:
+        """pymedphys' default grid for these leaf widths, at ``resolution_mm`` (validated as given) or by default at the
+        first of 1, 0.5 and 0.25 mm that divides every width (HD120's 2.5 mm leaves: 0.5 mm), else the largest step under
+        1 mm that does (MRIdian's 4.15 mm strips: 0.83 mm); the leaf gap widened to whole pixels either side (>= 400 mm)."""
+        widths = tuple(float(w) for w in leaf_pair_widths_mm)
+        if resolution_mm is not None:
+            r = float(resolution_mm)
+        else:
+            step = _common_step(widths)
+            r = next((c for c in (1.0, 0.5, 0.25) if _whole(step / c)), step / math.ceil(step))
+        half_gap = r * math.ceil(round(200.0 / r, 6))
+        return cls(resolution_mm=r, max_leaf_gap_mm=2 * half_gap, leaf_pair_widths_mm=widths)
+
     def validate(self) -> None:
         """Raise AnalysisError where the resolution does not divide the gap or the leaf widths."""
         r = self.resolution_mm
-        half_gap_pixels = self.max_leaf_gap_mm / 2 / r
-        if r <= 0 or int(half_gap_pixels) != half_gap_pixels:
+        half_gap_pixels = self.max_leaf_gap_mm / 2 / r if r > 0 else 0.5
+        if r <= 0 or not _whole(half_gap_pixels):
             raise AnalysisError(
                 f"grid resolution {r} mm does not divide half the maximum leaf gap ({self.max_leaf_gap_mm} mm)",
                 fix="choose a resolution such as 0.25, 0.5, 1 or 2.5 mm",
             )
         division = np.asarray(self.leaf_pair_widths_mm, dtype=float) / r
-        if not np.all(division.astype(int) == division):
+        if not all(_whole(d) for d in division):
             raise AnalysisError(f"grid resolution {r} mm does not divide every leaf pair width", fix="choose a resolution that divides the leaf widths")
+
+
+def _whole(value: float) -> bool:
+    """A whole number, to the rounding a decimal step such as 0.83 mm leaves."""
+    return abs(value - round(value)) < 1e-6
+
+
+def _common_step(widths: tuple[float, ...]) -> float:
+    """The largest length (to 1 um) that every width is a whole multiple of."""
+    return math.gcd(*(round(w * 1000) for w in widths)) / 1000 if widths else 1.0
+
+
+def _arange(start: float, stop: float, r: float) -> np.ndarray:
+    """``np.arange(start, stop + r, r)`` as pymedphys builds its axes, without the extra point a decimal step can add."""
+    return np.arange(start, stop + r, r)[: round((stop - start) / r) + 1].astype(float)
 
 
 def grid(
@@ -73,12 +103,12 @@ def grid(
     """The map's axes in mm, as pymedphys' ``get_grid``: ``{"mlc": columns, "jaw": rows}``."""
     widths = np.asarray(leaf_pair_widths, dtype=float)
     r = grid_resolution
-    axes = {"mlc": np.arange(-max_leaf_gap / 2, max_leaf_gap / 2 + r, r).astype(float)}
+    axes = {"mlc": _arange(-max_leaf_gap / 2, max_leaf_gap / 2, r)}
     reference = _reference_row(widths, r)
     total = np.sum(widths)
     top = np.ceil((total / 2 - reference) / r) * r + reference
     bottom = reference - np.ceil((total / 2 + reference) / r) * r
-    axes["jaw"] = np.arange(bottom, top + r, r)
+    axes["jaw"] = _arange(bottom, top, r)
     return axes
 
 
@@ -114,6 +144,18 @@ def mudensity(mu: np.ndarray, mlc: np.ndarray, jaw: np.ndarray, spec: GridSpec |
     geometry = _Geometry(spec, axes)
     intervals = _Intervals(geometry, mu, mlc, jaw)
     return geometry.accumulate(intervals)
+
+
+def interval_samples(delivery: ControlPoints, spec: GridSpec | None = None) -> np.ndarray:
+    """The instants sampled in each interval between the control points ``relevant_control_points`` keeps (0 where
+    the interval gives no MU): the MU density's time discretisation, pymedphys' rule (10 per pixel of travel, >= 10)."""
+    spec = spec or GridSpec()
+    keep = relevant_control_points(delivery.mu)
+    mu, mlc, jaw = (np.asarray(a, dtype=float)[keep] for a in (delivery.mu, delivery.mlc, delivery.jaw))
+    if len(mu) < 2:
+        return np.zeros(0, dtype=np.int64)
+    intervals = _Intervals(_Geometry(spec, spec.axes()), np.round(mu - mu[0], decimals=7), mlc, jaw)
+    return np.where(intervals.mu != 0, intervals.samples, 0)
 
 
 def relevant_control_points(mu: np.ndarray) -> np.ndarray:

@@ -19,6 +19,7 @@ from plancheck.checks.results import CheckRun, Status
 from plancheck.collector import collect
 from plancheck.config import Config, load_config
 from plancheck.demo.mosaiq_db import DEMO_TODAY, DemoClinic, DemoPatient, build_demo_mosaiq
+from plancheck.demo.patients import weekdays_before
 from plancheck.fabricate.recording import record_through_listener
 from plancheck.fabricate.focaldata import focaldata_from_rtplan
 from plancheck.fabricate.pdf import write_plan_pdf
@@ -109,7 +110,7 @@ def record_deliveries(clinic: DemoClinic, folder: Path) -> None:
                     dev.LeafJawPositions = leaves
     faulty_path = linac / "00017R_delivered_with_mlc_error.dcm"
     faulty.save_as(faulty_path, enforce_file_format=True)
-    start = DEMO_TODAY - dt.timedelta(days=1) + dt.timedelta(hours=1)
+    start = weekdays_before(DEMO_TODAY, 1)[0]  # the last treatment day, 09:00, as MOSAIQ's sessions
     for n, plan in enumerate([clinic.rt_plans["015112"], faulty_path]):  # one session per patient, as at the linac
         result = record_through_listener([plan], folder / "icom", start=start + dt.timedelta(hours=n), seed=1)
         if result.unreadable:

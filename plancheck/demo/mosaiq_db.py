@@ -143,7 +143,8 @@ def _schedule(patient: DemoPatient, pat: int, days: list[dt.datetime], location:
 
 def _tasks(patient: DemoPatient, pat: int, ids: Ids) -> list[dict[str, Any]]:
     """A done weekly check, an open final check; 00017R an overdue task; 015112 an overdue one that was deleted (Suppressed)."""
-    rows = [task(pat, 1, DEMO_TODAY - dt.timedelta(days=2), DEMO_TODAY - dt.timedelta(days=2), ids),
+    checked = weekdays_before(DEMO_TODAY, 2)[0].replace(hour=8)  # the weekly check before the last treatment day (whatever today's weekday)
+    rows = [task(pat, 1, checked, checked, ids),
             task(pat, 2, DEMO_TODAY + dt.timedelta(days=30), None, ids)]
     if patient.patient_id == "00017R":
         rows.append(task(pat, 3, DEMO_TODAY - dt.timedelta(days=5), None, ids))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +12,21 @@ import pymedphys
 from pydicom.dataset import FileMetaDataset
 from pydicom.uid import ImplicitVRLittleEndian, generate_uid
 
-DEMO_TODAY = dt.datetime(2026, 11, 20, 8, 0)
+from plancheck.errors import ConfigError
+
+DAY_ENV = "PLANCHECK_DEMO_TODAY"  # YYYY-MM-DD: build the demo as of that day (reproducing a demo); default the day it is built
+
+
+def demo_today() -> dt.datetime:
+    """The demo's "today", 08:00: the day it is built (so `plancheck worklist` without --date works on the day), or $PLANCHECK_DEMO_TODAY."""
+    day = os.environ.get(DAY_ENV, "")
+    try:
+        return dt.datetime.combine(dt.date.fromisoformat(day) if day else dt.date.today(), dt.time(8, 0))
+    except ValueError:
+        raise ConfigError(f"{DAY_ENV}={day!r} is not a date", fix="use YYYY-MM-DD, or unset it for today") from None
+
+
+DEMO_TODAY = demo_today()
 PMP = Path(pymedphys.__file__).parent
 PLANS = {
     "vmat": PMP / "_experimental/serviceplans/templates/vmat_example.dcm",

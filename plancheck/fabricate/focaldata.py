@@ -11,7 +11,7 @@ from plancheck.sources.rtplan import load, rows_from_dataset
 INFO_PARAMS = {"beam_name": "description", "machine": "machine", "energy": "energy"}
 
 
-def tel_from_rtplan(rtplan: str | Path, tel_path: str | Path, *, monaco_version: str = DEFAULT_VERSION, annotate: bool = True) -> Path:
+def tel_from_rtplan(rtplan: str | Path, tel_path: str | Path, *, monaco_version: str = DEFAULT_VERSION, annotate: bool = False) -> Path:
     """Write the RT Plan's beams with control points to ``tel_path``, labelled by BeamName."""
     ds = load(rtplan)
     rows, deliveries, _ = rows_from_dataset(ds, str(rtplan))
@@ -29,7 +29,7 @@ def focaldata_from_rtplan(
     clinic: str = "Clinic",
     plan: str | None = None,
     monaco_version: str = DEFAULT_VERSION,
-    annotate: bool = True,
+    annotate: bool = False,
 ) -> Path:
     """Make ``<root>/<clinic>/1~Clinical/<NAME>~<ID>/plan/<plan>/tel.1`` from an RT Plan; returns the tel.1 path."""
     ds = load(rtplan)

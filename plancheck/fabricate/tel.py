@@ -1,8 +1,10 @@
 """Write a Monaco tel.1 from any Delivery, in the block layout ``layout`` declares.
 
-Each beam is preceded by plancheck's annotation lines (``# beam: <label>`` and
-the beam's description, machine and energy where given) so that ``read_tel``
-gives the beams back under their names; pymedphys skips those lines.
+The file holds the control-point blocks only, beam after beam in the order given,
+as Monaco writes them (docs/monaco.md): nothing in it names a beam, and the reader
+matches its beams to the plan's. ``annotate=True`` adds comment lines before each
+beam (``# beam: <label>``, its description, machine and energy); pymedphys and
+plancheck's reader skip them, so a test can show that they change nothing.
 
 Precision: every number is written with 6 decimals (MLC and jaws in mm, angles
 in degrees, MU). MU is written per control point as the difference of the
@@ -34,13 +36,12 @@ def write_tel(
     *,
     beam_info: Mapping[str, Mapping[str, str]] | None = None,
     monaco_version: str = DEFAULT_VERSION,
-    annotate: bool = True,
+    annotate: bool = False,
 ) -> Path:
-    """Write the beams, in order, to ``path``; ``beam_info[label]`` may give description, machine, energy.
+    """Write the beams, in order, to ``path``; with ``annotate``, ``beam_info[label]`` may give description, machine, energy.
 
     ``monaco_version`` chooses the block layout (before 5.51.10: one value on the
-    collimator line; from 5.51.10: three). ``annotate=False`` writes the blocks
-    only, as a tel.1 whose beams are found by MU (see ``telfile``).
+    collimator line; from 5.51.10: three).
     """
     version = L.parse_version(monaco_version)
     layout = L.layout_for_version(version) if version else None
@@ -48,7 +49,7 @@ def write_tel(
         raise ValueError(f"unknown Monaco version {monaco_version!r}: plancheck writes the layouts of Monaco 5.0 to 6.x")
     lines: list[str] = []
     if annotate:
-        lines += ["# plancheck tel.1: Monaco control-point blocks; '#' lines carry beam labels", f"# monaco_version: {monaco_version}"]
+        lines += ["# plancheck tel.1: Monaco control-point blocks; '#' lines are comments no reader needs", f"# monaco_version: {monaco_version}"]
     for label, delivery in deliveries_by_beam.items():
         if annotate:
             lines.append(f"# beam: {label}")

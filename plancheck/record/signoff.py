@@ -8,6 +8,7 @@ triggers refuse behind it); a correction is an amendment, a new open run that na
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 from pathlib import Path
@@ -20,14 +21,12 @@ from plancheck.paths import format_name, path_in
 from plancheck.record.audit import audit
 from plancheck.record.errors import RecordRefused, RecordUsageError, SignedRunFrozen, SignOffRefused
 from plancheck.record.models import ManualTick, Result, Run, RunFinding, Signature, User, utcnow
-from plancheck.record.review import build_review
+from plancheck.record.review import Review, build_review
 from plancheck.record.signed_pdf import local, write_signed_pdf
 from plancheck.record.store import get_run
 from plancheck.record.users import authenticate, require
 
 if TYPE_CHECKING:
-    import datetime as dt
-
     from plancheck.config import Config
 
 SIGNED_NAME = "{patient_id}_{kind}_check_{date}_run{run}.pdf"  # [escan] signed_file_name
@@ -69,21 +68,34 @@ def signed_pdf_path(run: Run, config: Config, when: dt.datetime) -> Path:
     return path
 
 
-def sign(s: Session, run_id: int, *, user: User, password: str, meaning: str, config: Config) -> Signature:
-    """Sign an open run after checking ``user``'s password again; refused while a failing result lacks a
-    disposition or a manual check is unticked. Writes the signed PDF to eSCAN and an audit entry."""
+def ready_to_sign(s: Session, run_id: int) -> Review:
+    """The run's review when it may be signed; refused while it is signed already, a failing result lacks a
+    disposition or a manual check is unticked (asked before the password, so no one types it in vain)."""
     run = get_run(s, run_id)
     refuse_if_signed(s, run)
-    signer = authenticate(s, user.username, password, config)
-    require(signer, "physicist")
-    if not meaning.strip():
-        raise RecordUsageError("a signature needs its meaning", fix="e.g. --meaning 'weekly chart check reviewed'")
     review = build_review(s, run.id)
     blockers = review.blockers()
     if blockers:
         raise SignOffRefused(f"run {run.id} cannot be signed yet: {'; '.join(blockers)}",
                              fix=f"plancheck dispose FINDING --as VERDICT --comment ...; plancheck tick {run.id} CHECK")
-    signed_at = utcnow()
+    return review
+
+
+def sign(s: Session, run_id: int, *, user: User, password: str, meaning: str, config: Config) -> Signature:
+    """Sign an open run after checking ``user``'s password again; refused while a failing result lacks a
+    disposition or a manual check is unticked. Writes the signed PDF to eSCAN and an audit entry."""
+    review = ready_to_sign(s, run_id)
+    signer = authenticate(s, user.username, password, config)
+    return seal(s, review, signer=signer, meaning=meaning, config=config, signed_at=utcnow())
+
+
+def seal(s: Session, review: Review, *, signer: User, meaning: str, config: Config, signed_at: dt.datetime) -> Signature:
+    """Record the signature of a run found ready (:func:`ready_to_sign`) by an authenticated ``signer``: the
+    PDF, the signature row, the run's state, the audit entry. Only :func:`sign` and the demo's history call it."""
+    require(signer, "physicist")
+    if not meaning.strip():
+        raise RecordUsageError("a signature needs its meaning", fix="e.g. --meaning 'weekly chart check reviewed'")
+    run = review.run
     path = signed_pdf_path(run, config, signed_at)
     partial = path.with_name(path.name + ".part")  # eSCAN imports *.pdf: nothing appears there before the record holds the signature
     write_signed_pdf(review, signer=signer, signed_at=signed_at, meaning=meaning.strip(), path=partial)
@@ -93,7 +105,7 @@ def sign(s: Session, run_id: int, *, user: User, password: str, meaning: str, co
         s.add(signature)
         s.flush()
         run.state = "signed"
-        audit(s, signer.username, "run.sign", f"run {run.id}", meaning=meaning.strip(), pdf=str(path), sha256=digest)
+        audit(s, signer.username, "run.sign", f"run {run.id}", meaning=meaning.strip(), signed_at=signed_at.isoformat(), pdf=str(path), sha256=digest)
         s.flush()
     except BaseException:
         partial.unlink(missing_ok=True)

@@ -25,6 +25,7 @@ from plancheck.vocabulary import VOCABULARY
 CSV_COLUMNS = [c for c in COLUMNS if c != "source"]
 TRUE, FALSE = {"true", "yes", "1", "y"}, {"false", "no", "0", "n"}
 ARRAYS = ("mu", "gantry", "collimator", "mlc", "jaw")
+WIDTHS = "leaf_pair_widths_mm"
 
 
 class EditError(PlancheckError):
@@ -80,6 +81,8 @@ def write_table(table: ParamTable, folder: Path) -> list[Path]:
                 writer.writerow([r.scope, r.beam, r.item, r.param, _cell(r.value), r.unit, r.provenance])
         paths.append(path)
     arrays = {f"{src}|{beam}|{name}": getattr(d, name) for (src, beam), d in table.deliveries.items() for name in ARRAYS}
+    arrays.update({f"{src}|{beam}|{WIDTHS}": np.array(d.leaf_pair_widths_mm) for (src, beam), d in table.deliveries.items()
+                   if d.leaf_pair_widths_mm is not None})  # a leaf layout other than pymedphys' default (Varian, Halcyon, ...)
     np.savez_compressed(folder / "deliveries.npz", **arrays)
     (folder / "source_errors.json").write_text(json.dumps(table.source_errors, indent=2), encoding="utf-8")
     return paths
@@ -183,7 +186,8 @@ def read_deliveries(npz: Path) -> dict[tuple[str, str], Delivery]:
         with np.load(npz, allow_pickle=False) as data:
             keys = {tuple(k.split("|")[:2]) for k in data.files}
             for src, beam in sorted(keys):
-                out[(src, beam)] = Delivery(**{n: data[f"{src}|{beam}|{n}"] for n in ARRAYS})
+                widths = data[f"{src}|{beam}|{WIDTHS}"] if f"{src}|{beam}|{WIDTHS}" in data.files else None
+                out[(src, beam)] = Delivery(**{n: data[f"{src}|{beam}|{n}"] for n in ARRAYS}, leaf_pair_widths_mm=widths)
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
         raise EditError(f"control points cannot be read ({exc})", where=str(npz), fix="restore it from the .original folder") from None
     return out

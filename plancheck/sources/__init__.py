@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from plancheck.errors import SourceError
-from plancheck.table import Param
+from plancheck.table import Param, ParamTable
 
 if TYPE_CHECKING:
     from plancheck.config import Config
@@ -34,6 +34,8 @@ class Request:
     patient_id: str
     plan: str | None
     config: Config
+    # the table so far: what the sources read before this one (the Monaco source matches its beams to theirs)
+    collected: ParamTable | None = None
 
 
 @dataclass

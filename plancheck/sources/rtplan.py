@@ -15,6 +15,7 @@ import pydicom.filereader
 from pydicom.errors import BytesLengthException, InvalidDicomError
 from pydicom.sequence import Sequence
 
+from plancheck.delivery.layers import Collimation, Layer, aperture_delivery
 from plancheck.delivery.model import Delivery
 from plancheck.errors import SourceError
 from plancheck.sources import Reading, Request, configured_folder
@@ -30,6 +31,9 @@ PYDICOM_ERRORS = (InvalidDicomError, BytesLengthException, EOFError, OSError, Va
                   NotImplementedError, OverflowError, UnicodeError, struct.error, RecursionError)
 # what building a beam's rows from checked values can still raise (numpy shapes, an empty list)
 BEAM_ERRORS = (SourceError, ValueError, IndexError, TypeError, KeyError, AttributeError, ZeroDivisionError)
+# RTBeamLimitingDeviceType: leaf layers (MLCX; Varian Halcyon/Ethos MLCX1 distal + MLCX2 proximal) and jaws (docs/mlc-layouts.md)
+MLC_TYPES = ("MLCX", "MLCX1", "MLCX2")
+X_JAWS, Y_JAWS = ("ASYMX", "X"), ("ASYMY", "Y")
 
 
 def _read_bytes(path: Path, limit: int | None = None) -> bytes:
@@ -190,7 +194,7 @@ def rows_from_dataset(ds: pydicom.Dataset, where: str) -> tuple[list[Param], dic
         label = _text(beam, "BeamName") or _text(beam, "BeamNumber") or f"#{index + 1}"
         try:
             number = int(_required(beam, "BeamNumber", here))
-            beam_rows, delivery = _beam_rows(beam, label, metersets.get(number), here)
+            beam_rows, delivery, lacks = _beam_rows(beam, label, metersets.get(number), here)
             for row in beam_rows:
                 validate_row(row)  # a SchemaError (a ValueError) loses this beam, not the plan
         except BEAM_ERRORS as exc:
@@ -199,6 +203,8 @@ def rows_from_dataset(ds: pydicom.Dataset, where: str) -> tuple[list[Param], dic
         rows += beam_rows
         if delivery is not None:
             deliveries[label] = delivery
+        elif lacks:
+            warnings.append(f"{here} (beam {label}): no MU density: {lacks}")
         if not any(r.param == "setup_field" and r.value for r in beam_rows):
             treatment_beams += 1
     if "BeamSequence" not in ds:
@@ -310,14 +316,15 @@ def _positions(item: pydicom.Dataset, where: str) -> list[float]:
     return out
 
 
-def _device_positions(cps: list[pydicom.Dataset], device_types: tuple[str, ...], where: str) -> list[list[float]] | None:
-    """LeafJawPositions of one device per control point, each leaning on the prior one."""
+def _device_positions(cps: list[pydicom.Dataset], device_types: tuple[str, ...], where: str, occurrence: int = -1) -> list[list[float]] | None:
+    """LeafJawPositions of one device per control point, each leaning on the prior one; ``occurrence`` picks one of
+    several items of these types in a control point (the last by default; MRIdian lists its two MLCX stacks in turn)."""
     out: list[list[float]] = []
     current: list[float] | None = None
     for index, cp in enumerate(cps):
-        for item in _items(cp, "BeamLimitingDevicePositionSequence"):
-            if _text(item, "RTBeamLimitingDeviceType") in device_types:
-                current = _positions(item, f"{where} ControlPointSequence[{index}]")
+        items = [item for item in _items(cp, "BeamLimitingDevicePositionSequence") if _text(item, "RTBeamLimitingDeviceType") in device_types]
+        if -len(items) <= occurrence < len(items):
+            current = _positions(items[occurrence], f"{where} ControlPointSequence[{index}]")
         if current is None:
             return None
         if out and len(current) != len(out[0]):
@@ -327,7 +334,8 @@ def _device_positions(cps: list[pydicom.Dataset], device_types: tuple[str, ...],
     return out
 
 
-def _beam_rows(beam: pydicom.Dataset, label: str, meterset: float | None, where: str) -> tuple[list[Param], Delivery | None]:
+def _beam_rows(beam: pydicom.Dataset, label: str, meterset: float | None, where: str) -> tuple[list[Param], Delivery | None, str]:
+    """The beam's rows, its Delivery, and (where it has none) what it lacks for one."""
     cps = _items(beam, "ControlPointSequence")
     if not cps:
         raise SourceError("no control points", where=where)
@@ -368,10 +376,19 @@ def _beam_rows(beam: pydicom.Dataset, label: str, meterset: float | None, where:
         if jaws:
             rows.append(_p("beam", label, f"jaw_{name}1_mm", round(jaws[0][0], 2), "mm", first))
             rows.append(_p("beam", label, f"jaw_{name}2_mm", round(jaws[0][1], 2), "mm", first))
-    if meterset is None or setup:
-        return rows, None
+    if setup:
+        return rows, None, ""
+    if meterset is None:
+        return rows, None, "no BeamMeterset for its beam number in the first fraction group, so its control points have no MU"
     rows.append(_p("beam", label, "mu", round(meterset, 4), "MU", where))
-    return rows, _delivery(beam, cps, meterset, gantry, coll, jaws_y, where)
+    mu = _cumulative_mu(beam, cps, meterset, where)
+    try:  # the beam's rows stand whatever its leaves hold
+        collimation = Collimation(mu, np.array(gantry), np.array(coll), _layers(beam, cps, where),
+                                  None if jaws_x is None else np.array(jaws_x), None if jaws_y is None else np.array(jaws_y))
+        lacks = _lacks(collimation, mod, beam)
+        return rows, None if lacks else aperture_delivery(collimation), lacks
+    except (SourceError, ValueError) as exc:
+        return rows, None, f"its collimation cannot be read ({exc})"
 
 
 def _isocentre_rows(cp0: pydicom.Dataset, label: str, where: str) -> list[Param]:
@@ -387,20 +404,67 @@ def _isocentre_rows(cp0: pydicom.Dataset, label: str, where: str) -> list[Param]
     return [_p("beam", label, f"iso_{axis}_mm", round(v, 2), "mm", where) for axis, v in zip("xyz", xyz, strict=True)]
 
 
-def _delivery(beam: pydicom.Dataset, cps: list[pydicom.Dataset], meterset: float, gantry: list[float], coll: list[float],
-              jaws_y: list[list[float]] | None, where: str) -> Delivery | None:
-    mlc_positions = _device_positions(cps, ("MLCX",), where)
-    if mlc_positions is None or jaws_y is None:
-        return None
-    n_pairs = len(mlc_positions[0]) // 2
-    leaves = np.array(mlc_positions)
-    jy = np.array(jaws_y)
+def _cumulative_mu(beam: pydicom.Dataset, cps: list[pydicom.Dataset], meterset: float, where: str) -> np.ndarray:
     weights = np.array(_leaning(cps, "CumulativeMetersetWeight", where))
     final = _number(beam, "FinalCumulativeMetersetWeight", where)
     final = float(weights[-1]) if final is None else final
     if final <= 0:
         raise SourceError(f"FinalCumulativeMetersetWeight is {final:g}, so the MU of each control point cannot be worked out", where=where)
-    return Delivery.from_banks(meterset * weights / final, gantry, coll, leaves[:, :n_pairs], leaves[:, n_pairs:], jy[:, 0], jy[:, 1])
+    return meterset * weights / final
+
+
+def _layers(beam: pydicom.Dataset, cps: list[pydicom.Dataset], where: str) -> tuple[Layer, ...]:
+    """Every MLC layer of the beam: its leaf boundaries from BeamLimitingDeviceSequence and its positions per control
+    point (the k-th device of a type matched with the k-th position item of that type)."""
+    layers: list[Layer] = []
+    seen: dict[str, int] = {}
+    for index, device in enumerate(_items(beam, "BeamLimitingDeviceSequence")):
+        kind = _text(device, "RTBeamLimitingDeviceType").upper()
+        if kind not in MLC_TYPES:
+            continue
+        here, occurrence = f"{where} BeamLimitingDeviceSequence[{index}]", seen.get(kind, 0)
+        seen[kind] = occurrence + 1
+        boundaries = _boundaries(device, kind, here)
+        positions = _device_positions(cps, (kind,), where, occurrence)
+        if positions is None:
+            raise SourceError(f"{kind} layer {occurrence + 1} has no LeafJawPositions at the first control point", where=where)
+        leaves = np.array(positions)
+        if leaves.shape[1] != 2 * (len(boundaries) - 1):
+            raise SourceError(f"{kind} has {leaves.shape[1]} leaf positions for {len(boundaries) - 1} leaf pairs", where=where,
+                              fix="LeafJawPositions must hold both banks of every leaf pair in LeafPositionBoundaries")
+        pairs = len(boundaries) - 1
+        layers.append(Layer(boundaries, leaves[:, :pairs], leaves[:, pairs:]))
+    return tuple(layers)
+
+
+def _boundaries(device: pydicom.Dataset, kind: str, where: str) -> np.ndarray:
+    values = device.get("LeafPositionBoundaries")
+    try:
+        edges = np.array([float(v) for v in (values if values is not None and not isinstance(values, (str, float, int)) else [])])
+    except (TypeError, ValueError):
+        raise SourceError(f"{kind} LeafPositionBoundaries holds a value that is not a number", where=where) from None
+    if len(edges) < 2 or not np.all(np.isfinite(edges)) or np.any(np.diff(edges) <= 0):
+        raise SourceError(f"{kind} has no increasing LeafPositionBoundaries ({len(edges)} values)", where=where,
+                          fix="each MLC layer needs its leaf boundaries to place its leaves")
+    return edges
+
+
+def _lacks(c: Collimation, mod: str, beam: pydicom.Dataset) -> str:
+    """What the beam lacks for an MU density ("" when it has what it needs)."""
+    kinds = sorted({_text(d, "RTBeamLimitingDeviceType").upper() for d in _items(beam, "BeamLimitingDeviceSequence")})
+    unknown = [k for k in kinds if k not in (*MLC_TYPES, *X_JAWS, *Y_JAWS)]
+    if unknown:
+        return (f"beam limiting device {', '.join(unknown)} is not one plancheck reads (it reads MLCX, MLCX1, MLCX2, "
+                f"ASYMX, X, ASYMY, Y), so the aperture it shapes is unknown")
+    if c.layers:
+        return ""
+    if mod == "electron":
+        return "an electron beam without an MLC: its field is shaped by the applicator and cut-out, which the jaws do not describe"
+    held = ", ".join(kinds) or "no device"
+    missing = [name for name, jaws in (("X jaws (ASYMX or X)", c.x_jaws), ("Y jaws (ASYMY or Y)", c.y_jaws)) if jaws is None]
+    if missing:
+        return f"no MLC and no {' and no '.join(missing)} (BeamLimitingDeviceSequence holds {held}), so the field's extent is unknown"
+    return ""
 
 
 def delivery_from_rtplan(path_or_dataset: str | Path | pydicom.Dataset, beam: str | int | None = None) -> Delivery:
@@ -410,10 +474,18 @@ def delivery_from_rtplan(path_or_dataset: str | Path | pydicom.Dataset, beam: st
     _, deliveries, warnings = rows_from_dataset(ds, where)
     if beam is None:
         if not deliveries:
-            raise SourceError("no beam with control points", where=where, fix="; ".join(warnings) or "is the plan calculated?")
-        return Delivery.merge(*deliveries.values())
+            setup_only = bool(_items(ds, "BeamSequence")) and not warnings
+            raise SourceError("no beam with an MU density", where=where,
+                              fix="; ".join(warnings) or ("every beam is a setup beam" if setup_only else "the plan holds no beams"))
+        try:
+            return Delivery.merge(*deliveries.values())
+        except ValueError as exc:
+            raise SourceError(f"the beams cannot make one MU density: {exc} ({', '.join(deliveries)})", where=where,
+                              fix="ask for one beam at a time") from None
     numbers = {_text(b, "BeamNumber"): _text(b, "BeamName") or _text(b, "BeamNumber") for b in _items(ds, "BeamSequence")}
     key = numbers.get(str(beam), str(beam))
     if key not in deliveries:
-        raise SourceError(f"no beam {beam!r} with control points (beams: {', '.join(deliveries)})", where=where)
+        why = [w for w in warnings if f"(beam {key})" in w]
+        raise SourceError(f"no MU density for beam {beam!r}" + (f" ({why[0]})" if why else f" (beams with one: {', '.join(deliveries) or 'none'})"),
+                          where=where)
     return deliveries[key]

@@ -1,12 +1,13 @@
 """The Monaco source: a patient's tel.1 from FocalData, as collected-table rows and deliveries.
 
-Beam labels. A tel.1 written by plancheck names its beams (``# beam: 1-1``),
-with the RT Plan's BeamName, which Monaco calls the Field ID and MOSAIQ the field
-label. A tel.1 straight from Monaco does not name them in any published line:
-its beams are found by MU and numbered 1, 2, ...; where an RT Plan (``*.dcm``)
-sits in the plan folder and has as many beams with control points, each with
-the same number of control points, the beams take that plan's BeamNames, in
-order. Otherwise they keep their numbers and a warning says so.
+Beam labels. A tel.1 names none of its beams (docs/monaco.md), so each is matched
+to a plan beam by what it holds (``matching``): first to an RT Plan (``*.dcm``) in
+the plan folder, then to the RT Plan and MOSAIQ beams the collector read before
+this source. A matched beam takes the plan's label (the RT Plan's BeamName, which
+Monaco calls the Field ID and MOSAIQ the field label); the reason is in every row's
+provenance. An ambiguous or unmatched beam keeps a label no plan uses
+(``tel.1 beam 2``) and a warning names it and why: nothing is guessed. The rows hold
+only what the tel.1 holds (MU, control points, gantry, collimator, jaws).
 """
 
 from __future__ import annotations
@@ -17,13 +18,17 @@ from typing import Any
 
 from plancheck.delivery.model import Delivery
 from plancheck.errors import SourceError
+from plancheck.registry import BY_NAME, TIMED_SOURCES
 from plancheck.sources import Reading, Request, configured_folder
 from plancheck.sources.monaco.focaldata import MonacoPlan, find_plans, patient_id_of, patient_name
-from plancheck.sources.monaco.telfile import TelBeam, TelFile, read_tel
-from plancheck.units import angle_iec, energy
-from plancheck.table import Param, SchemaError, validate_row
+from plancheck.sources.monaco.matching import BeamMatch, PlanBeams, match_beams
+from plancheck.sources.monaco.telfile import TelBeam, read_tel
+from plancheck.table import Param, ParamTable, SchemaError, validate_row
+from plancheck.units import angle_iec
 
 SOURCE = "monaco_tel"
+# plan sources with control points that the collector reads before this one, most trusted first (rtplan, mosaiq)
+COLLECTED_REFERENCES = tuple(s for s in TIMED_SOURCES if BY_NAME[s].priority < BY_NAME[SOURCE].priority)
 log = logging.getLogger(__name__)
 
 
@@ -41,26 +46,33 @@ def read(request: Request) -> Reading | None:
     if plan is None:
         return reading
     reading.rows += _patient_rows(plan)
+    references = plan_references(plan.folder, request.collected)
     for tel_path in plan.tel_paths:
         tel = read_tel(tel_path)
         reading.warnings += tel.warnings
-        labels = _labels(tel, plan.folder, reading.warnings)
-        for beam in tel.beams:
-            label = labels[beam.label]
-            if label in reading.deliveries:
-                reading.warnings.append(f"{tel_path}: beam {label} also in an earlier tel.1 of the plan; kept both rows")
-            try:
-                rows = beam_rows(beam, label, str(tel_path))
-                for row in rows:
-                    validate_row(row)
-            except (SourceError, SchemaError) as exc:
-                reading.warnings.append(f"beam {label} left out: {exc}")
-                continue
-            reading.rows += rows
-            reading.deliveries[label] = beam.delivery()
-        if _beams_reliable(tel):
-            reading.rows.append(Param("prescription", "", "beam_count", len(tel.beams), "", SOURCE, str(tel_path)))
+        matches = match_beams(tel, references)
+        for match in matches:
+            _take_beam(reading, match, str(tel_path))
+        if all(m.matched for m in matches) or not tel.has_static:
+            reading.rows.append(Param("prescription", "", "beam_count", len(matches), "", SOURCE, str(tel_path)))
     return reading
+
+
+def _take_beam(reading: Reading, match: BeamMatch, tel_path: str) -> None:
+    label = match.label
+    if not match.matched:
+        reading.warnings.append(f"{tel_path} line {match.beam.line}: {label} {match.reason}; its rows are compared with no plan beam")
+    if label in reading.deliveries:
+        reading.warnings.append(f"{tel_path}: beam {label} also in an earlier tel.1 of the plan; kept both rows")
+    try:
+        rows = beam_rows(match.beam, label, tel_path, match.reason)
+        for row in rows:
+            validate_row(row)
+    except (SourceError, SchemaError) as exc:
+        reading.warnings.append(f"beam {label} left out: {exc}")
+        return
+    reading.rows += rows
+    reading.deliveries[label] = match.beam.delivery()
 
 
 def _choose(plans: list[MonacoPlan], wanted: str | None, reading: Reading) -> MonacoPlan | None:
@@ -86,47 +98,44 @@ def _patient_rows(plan: MonacoPlan) -> list[Param]:
     return rows
 
 
-def _beams_reliable(tel: TelFile) -> bool:
-    return tel.annotated or not any(any(b.static) for b in tel.beams)
+# ---- the plans to match beams to -----------------------------------------------
+def plan_references(folder: Path, collected: ParamTable | None) -> list[PlanBeams]:
+    """RT Plans in the plan folder, then the RT Plan and MOSAIQ beams already collected, in that order."""
+    plans = []
+    for dcm in sorted({*folder.glob("*.dcm"), *folder.glob("*.DCM")}):
+        beams = _rtplan_beams(dcm)
+        if beams:
+            plans.append(PlanBeams(f"RT Plan {dcm.name} in the plan folder", beams))
+    for source in COLLECTED_REFERENCES:
+        beams = collected.deliveries_of(source) if collected is not None else {}
+        if beams:
+            plans.append(PlanBeams(source, beams))
+    return plans
 
 
-# ---- beam labels ------------------------------------------------------------
-def _labels(tel: TelFile, folder: Path, warnings: list[str]) -> dict[str, str]:
-    own = {b.label: b.label for b in tel.beams}
-    if tel.annotated:
-        return own
-    for dcm in sorted(folder.glob("*.dcm")) + sorted(folder.glob("*.DCM")):
-        names = _rtplan_beams(dcm)
-        if names and [cps for _, cps in names] == [b.control_points for b in tel.beams]:
-            return {b.label: n for b, (n, _) in zip(tel.beams, names, strict=False)}
-    warnings.append(f"{tel.path}: beams are not named in the tel.1 and no matching RT Plan is in {folder}; labelled 1..{len(tel.beams)} in file order")
-    return own
-
-
-def _rtplan_beams(path: Path) -> list[tuple[str, int]] | None:
-    """(BeamName, control points) of the RT Plan's beams with control points, or None if unreadable."""
+def _rtplan_beams(path: Path) -> dict[str, Delivery] | None:
+    """The RT Plan's beams with control points, or None if unreadable."""
     from plancheck.sources.rtplan import load, rows_from_dataset
 
     try:
         _, deliveries, _ = rows_from_dataset(load(path), str(path))
     except (SourceError, AttributeError, KeyError, ValueError, IndexError) as exc:
-        log.info("ignoring %s for beam names: %s", path, exc)
+        log.info("ignoring %s for beam matching: %s", path, exc)
         return None
-    return [(label, len(d)) for label, d in deliveries.items()]
+    return deliveries
 
 
 # ---- rows ---------------------------------------------------------------------
-def beam_rows(beam: TelBeam, label: str, tel_path: str) -> list[Param]:
-    """The vocabulary rows of one tel.1 beam; provenance names the file and the control point's line.
-
-    SourceError (naming the line) where an annotation cannot be read."""
+def beam_rows(beam: TelBeam, label: str, tel_path: str, reason: str = "") -> list[Param]:
+    """The vocabulary rows of one tel.1 beam; provenance names the file, the control point's line and the match reason."""
     d = beam.delivery()
-    where, first, last = f"{tel_path} line {beam.line}", f"{tel_path} line {beam.lines[0]}", f"{tel_path} line {beam.lines[-1]}"
+    why = f"; {reason}" if reason else ""
+    where, first, last = (f"{tel_path} line {n}{why}" for n in (beam.line, beam.lines[0], beam.lines[-1]))
 
     def p(param: str, value: Any, unit: str = "", at: str = where) -> Param:
         return Param("beam", label, param, value, unit, SOURCE, at)
 
-    rows = [
+    return [
         p("mu", round(d.total_mu, 4), "MU"),
         p("control_points", beam.control_points),
         p("gantry_start", angle_iec(d.gantry[0]), "deg", first),
@@ -137,18 +146,6 @@ def beam_rows(beam: TelBeam, label: str, tel_path: str) -> list[Param]:
         p("jaw_y1_mm", round(-float(d.jaw[0, 1]), 2), "mm", first),
         p("jaw_y2_mm", round(float(d.jaw[0, 0]), 2), "mm", first),
     ]
-    info = beam.info
-    if info.get("description"):
-        rows.append(p("beam_name", info["description"]))
-    if info.get("machine"):
-        rows.append(p("machine", info["machine"].strip().upper()))
-    if info.get("energy"):
-        try:
-            value = energy(info["energy"])
-        except ValueError:
-            raise SourceError(f"energy {info['energy'][:40]!r} cannot be read", where=where, fix="write it as 6X, 10FFF or 9E") from None
-        rows += [p("energy", value), p("modality", "electron" if value.endswith("E") else "photon")]
-    return rows
 
 
 def direction(d: Delivery) -> str:

@@ -1,20 +1,14 @@
 """Read a Monaco tel.1: structure first (blocks of lines), then fields through ``layout``'s map.
 
-The control-point blocks are Monaco's (see ``layout``). Which beam a block
-belongs to is not written in any published part of the file, so beams are found
-in one of two ways:
-
-* plancheck annotations: lines ``# key: value`` that ``write_tel`` puts before
-  each beam (``# beam: 1-1``, ``# description: G270``, ``# machine: 2619``,
-  ``# energy: 6X``) and at the top (``# monaco_version: 5.51.10``). pymedphys
-  skips them, as it skips every line outside a block.
-* without annotations (a tel.1 straight from Monaco): pymedphys' rule, a new
-  beam starts at every control point after the first that adds no MU (the first
-  control point of a dynamic beam). Beams are then labelled 1, 2, ... in file
-  order; ``plancheck.sources.monaco.reader`` relabels them from an RT Plan in
-  the plan folder where there is one. Static (step-and-shoot) segments all add
-  MU, so consecutive static beams cannot be told apart this way: they are read
-  as one beam and a warning says so.
+The control-point blocks are Monaco's (see ``layout`` and docs/monaco.md). Every
+line outside a block is skipped, as pymedphys skips it: which beam a block
+belongs to is written in no published part of the file. So the file's beams are
+found by pymedphys' rule: a new beam starts at every control point after the
+first that adds no MU (the first control point of a dynamic beam), and they are
+numbered 1, 2, ... in file order. Static (step-and-shoot) segments all add MU,
+so consecutive static beams cannot be told apart this way: :meth:`TelFile.split`
+cuts the blocks by a plan's control-point counts instead, and
+``plancheck.sources.monaco.matching`` says which plan beam each piece is.
 """
 
 from __future__ import annotations
@@ -34,10 +28,7 @@ import itertools
 
 _MLC_ROW = re.compile(r"^ *-?\d+\.\d+(?:, *-?\d+\.\d+){9}\s*$")
 _FLAG_ROW = re.compile(r"^\d(?:,\d){5}\s*$")
-_ANNOTATION = re.compile(r"^#\s*([a-z_]+)\s*:\s*(.*?)\s*$")
 _DAMAGED = "the tel.1 is damaged or written in a layout plancheck does not know: export the plan from Monaco again"
-
-BEAM_KEYS = ("description", "machine", "energy")
 
 
 @dataclass
@@ -46,7 +37,6 @@ class TelBeam:
 
     label: str
     line: int
-    info: dict[str, str] = field(default_factory=dict)
     lines: list[int] = field(default_factory=list)
     static: list[bool] = field(default_factory=list)
     params: list[dict[str, float]] = field(default_factory=list)
@@ -72,18 +62,45 @@ class TelBeam:
 
 @dataclass
 class TelFile:
-    """A parsed tel.1: its beams, the layout its blocks use, and what the reader noticed."""
+    """A parsed tel.1: its control-point blocks, its beams (split where MU restarts), the layout, what the reader noticed."""
 
     path: Path
     layout: L.Layout
+    blocks: list[Block]
     beams: list[TelBeam]
-    header: dict[str, str] = field(default_factory=dict)
-    annotated: bool = False
     warnings: list[str] = field(default_factory=list)
 
     @property
-    def monaco_version(self) -> str | None:
-        return self.header.get("monaco_version")
+    def has_static(self) -> bool:
+        return any(b.static for b in self.blocks)
+
+    def piece(self, start: int, control_points: int, label: str = "") -> TelBeam | None:
+        """The blocks from ``start`` that make ``control_points`` control points (DICOM counts: a static segment is two).
+
+        None where they run out, or the count would end inside a static segment."""
+        end, count = start, 0
+        while end < len(self.blocks) and count < control_points:
+            count += 2 if self.blocks[end].static else 1
+            end += 1
+        return _beam(label, self.blocks[start:end]) if count == control_points and end > start else None
+
+    def run_from(self, start: int, label: str = "") -> TelBeam:
+        """The blocks from ``start`` up to where MU next restarts (pymedphys' beam)."""
+        end = start + 1
+        while end < len(self.blocks) and self.blocks[end].params["segment_mu"] != 0:
+            end += 1
+        return _beam(label, self.blocks[start:end])
+
+    def split(self, control_points: list[int]) -> list[TelBeam] | None:
+        """The blocks cut into beams of these many control points each, in order; None where they do not add up."""
+        beams, start = [], 0
+        for n, wanted in enumerate(control_points, start=1):
+            beam = self.piece(start, wanted, str(n))
+            if beam is None:
+                return None
+            beams.append(beam)
+            start += len(beam.params)
+        return beams if start == len(self.blocks) else None
 
     def beam_deliveries(self) -> dict[str, Delivery]:
         return {beam.label: beam.delivery() for beam in self.beams}
@@ -114,7 +131,9 @@ def parse_tel(text: str, path: Path) -> TelFile:
 
 # ---- structure pass -------------------------------------------------------
 @dataclass
-class _Block:
+class Block:
+    """One control point (Monaco "segment") as written."""
+
     line: int
     static: bool
     params: dict[str, float]
@@ -123,14 +142,12 @@ class _Block:
 
 
 class _Parser:
-    """Walks the lines once: annotations, control-point blocks, and anything else (skipped)."""
+    """Walks the lines once: control-point blocks, and anything else (skipped)."""
 
     def __init__(self, path: Path, lines: list[str]) -> None:
         self.path, self.lines = path, lines
-        self.header: dict[str, str] = {}
         self.layout: L.Layout | None = None
-        self.blocks: list[_Block] = []
-        self.beam_marks: list[tuple[int, str, dict[str, str]]] = []  # (block index, label, info)
+        self.blocks: list[Block] = []
         self.warnings: list[str] = []
 
     def where(self, index: int) -> str:
@@ -140,39 +157,11 @@ class _Parser:
         i, n = 0, len(self.lines)
         while i < n:
             line = self.lines[i]
-            if line.startswith("#"):
-                self._annotation(i, line)
-                i += 1
-            elif _MLC_ROW.match(line):
+            if _MLC_ROW.match(line):
                 self.blocks.append(self._block(i))
                 i += L.BLOCK_LINES
             else:
                 i += 1
-
-    def _annotation(self, i: int, line: str) -> None:
-        match = _ANNOTATION.match(line)
-        if not match:
-            return  # a plain comment
-        key, value = match.groups()
-        if key == "beam":
-            self.beam_marks.append((len(self.blocks), value, {}))
-        elif key in BEAM_KEYS and self.beam_marks:
-            self.beam_marks[-1][2][key] = value
-        else:
-            self.header[key] = value
-            if key == "monaco_version":
-                self._set_version(i, value)
-
-    def _set_version(self, i: int, text: str) -> None:
-        version = L.parse_version(text)
-        layout = L.layout_for_version(version) if version else None
-        if layout is None:
-            raise SourceError(
-                f"unknown Monaco version {text!r}",
-                where=self.where(i),
-                fix="plancheck reads tel.1 from Monaco 5.0 to 6.x (block layouts: standard, 5.51.10); check the version or report the new layout",
-            )
-        self.layout = layout
 
     # ---- field pass for one block ----------------------------------------
     def _line(self, i: int, block_start: int, expected: str) -> str:
@@ -194,20 +183,21 @@ class _Parser:
             rows.append(row)
         return rows
 
-    def _block(self, start: int) -> _Block:
+    def _block(self, start: int) -> Block:
         mlc_rows = self._rows(start, 0, L.MLC_ROWS, _MLC_ROW, "MLC row", f"{L.MLC_PER_ROW} comma-separated positions")
         flags = [r.strip() for r in self._rows(start, L.MLC_ROWS, L.FLAG_ROWS, _FLAG_ROW, "flag row", f"{L.FLAG_PER_ROW} one-digit values")]
         i = start + L.TYPE_LINE
         code = self._line(i, start, f"'{L.DYNAMIC_CODE}' or '{L.STATIC_CODE}'").strip()
         if code not in (L.DYNAMIC_CODE, L.STATIC_CODE):
-            raise SourceError(f"expected '{L.DYNAMIC_CODE}' (dynamic control point) or '{L.STATIC_CODE}' (static segment), got {code[:20]!r}", where=self.where(i), fix=_DAMAGED)
+            raise SourceError(f"expected '{L.DYNAMIC_CODE}' (dynamic control point) or '{L.STATIC_CODE}' (static segment), got {code[:20]!r}",
+                              where=self.where(i), fix=_DAMAGED)
         params: dict[str, float] = {}
         for k, spec in enumerate(L.PARAMETER_LINES):
             params.update(self._parameters(start + L.FIRST_PARAMETER_LINE + k, start, spec))
         mlc = np.array(",".join(mlc_rows).split(","), dtype=float)
         if not np.isfinite(mlc).all():
             raise SourceError("an MLC position is not a finite number", where=self.where(start), fix=_DAMAGED)
-        return _Block(start + 1, code == L.STATIC_CODE, params, mlc, "\n".join(flags))
+        return Block(start + 1, code == L.STATIC_CODE, params, mlc, "\n".join(flags))
 
     def _parameters(self, i: int, start: int, spec: L.LineSpec) -> dict[str, float]:
         row = self._line(i, start, f"the {spec.name} line")
@@ -229,45 +219,25 @@ class _Parser:
         layout = self.layout or L.STANDARD  # only the collimator line differs between layouts
         width = layout.width(spec)
         if len(values) != width:
-            version = f"Monaco {self.header['monaco_version']}" if "monaco_version" in self.header else f"the {layout.name} layout"
-            raise SourceError(f"expected {width} values on the {spec.name} line ({version}), got {len(values)}", where=self.where(i), fix=_DAMAGED)
+            raise SourceError(f"expected {width} values on the {spec.name} line (the {layout.name} layout), got {len(values)}",
+                              where=self.where(i), fix=_DAMAGED)
         return dict(zip(layout.names(spec), values, strict=False))
 
     # ---- beams -------------------------------------------------------------
     def result(self) -> TelFile:
         assert self.layout is not None
-        annotated = bool(self.beam_marks)
-        beams = self._annotated_beams() if annotated else self._beams_by_mu()
-        return TelFile(self.path, self.layout, beams, self.header, annotated, self.warnings)
-
-    def _annotated_beams(self) -> list[TelBeam]:
-        first_block = self.beam_marks[0][0]
-        if first_block > 0:
-            raise SourceError(f"control point at line {self.blocks[0].line} comes before the first '# beam:' line", where=str(self.path))
-        beams = []
-        ends = [m[0] for m in self.beam_marks[1:]] + [len(self.blocks)]
-        for (begin, label, info), end in zip(self.beam_marks, ends, strict=False):
-            if begin == end:
-                raise SourceError(f"beam {label!r} has no control points", where=str(self.path))
-            beams.append(_beam(label, info, self.blocks[begin:end]))
-        return beams
-
-    def _beams_by_mu(self) -> list[TelBeam]:
-        starts = [0] + [k for k in range(1, len(self.blocks)) if self.blocks[k].params["segment_mu"] == 0]
-        ends = [*starts[1:], len(self.blocks)]
-        beams = [_beam(str(n + 1), {}, self.blocks[a:b]) for n, (a, b) in enumerate(zip(starts, ends, strict=False))]
-        if any(b.static for b in self.blocks) and len(self.blocks) > 1:
-            self.warnings.append(
-                f"{self.path}: static segments found and no beam labels; consecutive static beams are read as one beam"
-            )
-        return beams
+        tel = TelFile(self.path, self.layout, self.blocks, [], self.warnings)
+        start = 0
+        while start < len(self.blocks):
+            tel.beams.append(tel.run_from(start, str(len(tel.beams) + 1)))
+            start += len(tel.beams[-1].params)
+        return tel
 
 
-def _beam(label: str, info: dict[str, str], blocks: list[_Block]) -> TelBeam:
+def _beam(label: str, blocks: list[Block]) -> TelBeam:
     return TelBeam(
         label=label,
         line=blocks[0].line,
-        info=dict(info),
         lines=[b.line for b in blocks],
         static=[b.static for b in blocks],
         params=[b.params for b in blocks],

@@ -18,6 +18,7 @@ from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfplumber.utils.exceptions import PdfminerException
 
 from plancheck.errors import SourceError
+from plancheck.sources.pdfplan.orientation import Box, matrix_quarter, quarter, reading_turns, turn_box, turned_size
 
 log = logging.getLogger(__name__)
 
@@ -232,47 +233,79 @@ def _pdfium_pages(path: Path) -> tuple[str, list[Page]]:
 
 
 def _pdfium_page(page: pypdfium2.PdfPage, number: int) -> Page:
-    """Words from PDFium's characters: split at spaces, line changes and gaps; rotated text left out.
+    """Words from PDFium's characters, in the frame where most of them read upright (see :mod:`.orientation`).
 
-    The raw calls skip pypdfium2's per-call wrappers: a 20-page report has some 40 000 characters.
+    PDFium gives character boxes and angles in the page's own space, before ``/Rotate``;
+    text at another angle than most (a watermark or vertical label) is left out. The raw
+    calls skip pypdfium2's per-call wrappers: a 20-page report has some 40 000 characters.
     """
-    height = page.get_height()
+    rotate = page.get_rotation()
+    width, height = turned_size(page.get_width(), page.get_height(), rotate // 90)  # the page's own space
     textpage = page.get_textpage()
-    words: list[Word] = []
     try:
-        count = textpage.count_chars()
-        text = textpage.get_text_range(0, count) if count else ""
-        if len(text) != count:  # characters outside the Basic Multilingual Plane: one by one
-            text = "".join(chr(pdfium_c.FPDFText_GetUnicode(textpage, i)) for i in range(count))
-        raw, box = textpage.raw, pdfium_c.FS_RECTF()
-        chars: list[str] = []
-        x0 = x1 = top = bottom = 0.0
-        rotated = False
-        for i, char in enumerate(text):
-            if char.isspace() or char == "\x00":
-                if chars and not rotated:
-                    words.append(Word("".join(chars), x0, x1, top, bottom))
-                chars = []
-                continue
-            pdfium_c.FPDFText_GetLooseCharBox(raw, i, box)
-            char_bottom = height - box.bottom
-            if chars and (abs(char_bottom - bottom) > LINE_TOLERANCE_PT or box.left - x1 > WORD_JOIN_PT):
-                if not rotated:
-                    words.append(Word("".join(chars), x0, x1, top, bottom))
-                chars = []
-            if not chars:
-                # as pdfminer does: a word's box is one font size tall, standing on the descender line
-                x0, bottom = box.left, char_bottom
-                top = bottom - pdfium_c.FPDFText_GetFontSize(raw, i)
-                rotated = abs(pdfium_c.FPDFText_GetCharAngle(raw, i)) > 1e-3  # a watermark or vertical label
-            chars.append(char)
-            x1 = box.right
-        if chars and not rotated:
-            words.append(Word("".join(chars), x0, x1, top, bottom))
+        chars = _pdfium_chars(textpage, height)
+        turns = reading_turns((c[3] for c in chars), default=-rotate // 90 % 4)
+        words = _pdfium_words(chars, turns, width, height, textpage.raw)
     finally:
         textpage.close()
     images = not words and any(True for _ in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2))
-    return Page(number, float(page.get_width()), float(height), group_lines(words, number), images)
+    width, height = turned_size(width, height, turns)
+    return Page(number, float(width), float(height), group_lines(words, number), images)
+
+
+PdfiumChar = tuple[str, Box, int, int | None]  # text ("" for a space), loose box, index, quarter turns
+
+
+def _pdfium_chars(textpage: pypdfium2.PdfTextPage, height: float) -> list[PdfiumChar]:
+    """Every character with its loose box (y down from the top), index and quarter turns.
+
+    The angle is asked once per run of characters between spaces (PDFium puts a space or
+    line break between text drawn at different angles), which saves a call per character.
+    """
+    count = textpage.count_chars()
+    text = textpage.get_text_range(0, count) if count else ""
+    if len(text) != count:  # characters outside the Basic Multilingual Plane: one by one
+        text = "".join(chr(pdfium_c.FPDFText_GetUnicode(textpage, i)) for i in range(count))
+    raw, box = textpage.raw, pdfium_c.FS_RECTF()
+    chars: list[PdfiumChar] = []
+    turn: int | None = None
+    for i, char in enumerate(text):
+        if char.isspace() or char == "\x00":
+            chars.append(("", (0.0, 0.0, 0.0, 0.0), i, None))
+            continue
+        if not chars or not chars[-1][0]:
+            turn = quarter(pdfium_c.FPDFText_GetCharAngle(raw, i))
+        pdfium_c.FPDFText_GetLooseCharBox(raw, i, box)
+        chars.append((char, (box.left, box.right, height - box.top, height - box.bottom), i, turn))
+    return chars
+
+
+def _pdfium_words(chars: list[PdfiumChar], turns: int, width: float, height: float, raw: pdfium_c.FPDF_TEXTPAGE) -> list[Word]:
+    """Characters to words, split at spaces, line changes and gaps; those not at ``turns`` left out."""
+    words: list[Word] = []
+    run: list[str] = []
+    x0 = x1 = top = bottom = 0.0
+    keep = False
+    for char, box, index, turn in chars:
+        if not char:
+            if run and keep:
+                words.append(Word("".join(run), x0, x1, top, bottom))
+            run = []
+            continue
+        left, right, _, char_bottom = turn_box(box, turns, width, height) if turns else box
+        if run and (abs(char_bottom - bottom) > LINE_TOLERANCE_PT or left - x1 > WORD_JOIN_PT or (turn == turns) != keep):
+            if keep:
+                words.append(Word("".join(run), x0, x1, top, bottom))
+            run = []
+        if not run:
+            # as pdfminer does: a word's box is one font size tall, standing on the descender line
+            x0, bottom, top = left, char_bottom, char_bottom - pdfium_c.FPDFText_GetFontSize(raw, index)
+            keep = turn == turns
+        run.append(char)
+        x1 = right
+    if run and keep:
+        words.append(Word("".join(run), x0, x1, top, bottom))
+    return words
 
 
 # ---- pdfplumber (pdfminer) ----------------------------------------------------------------------
@@ -283,10 +316,7 @@ def _pdfplumber_pages(path: Path) -> tuple[str, list[Page]]:
         with pdfplumber.open(path) as pdf:
             title = str((pdf.metadata or {}).get("Title", "") or "")
             for number, page in enumerate(pdf.pages, start=1):
-                raw = page.extract_words(x_tolerance=WORD_JOIN_PT, y_tolerance=LINE_TOLERANCE_PT, keep_blank_chars=False)
-                words = [Word(w["text"], float(w["x0"]), float(w["x1"]), float(w["top"]), float(w["bottom"]))
-                         for w in raw if w.get("upright", True)]
-                pages.append(Page(number, float(page.width), float(page.height), group_lines(words, number), bool(page.images)))
+                pages.append(_pdfplumber_page(page, number))
     except (PdfminerException, PDFPasswordIncorrect, PDFEncryptionError) as exc:
         cause = exc.args[0] if isinstance(exc, PdfminerException) and exc.args else exc
         if isinstance(cause, (PDFPasswordIncorrect, PDFEncryptionError)):
@@ -295,6 +325,25 @@ def _pdfplumber_pages(path: Path) -> tuple[str, list[Page]]:
     except Exception as exc:
         raise _damaged(path, len(pages) + 1, f"{type(exc).__name__}: {exc}") from None
     return title, pages
+
+
+def _pdfplumber_page(page: pdfplumber.page.Page, number: int) -> Page:
+    """Words from pdfminer's characters, in the frame where most of them read upright (see :mod:`.orientation`).
+
+    pdfminer has already applied ``/Rotate``: its characters are placed as the page is displayed.
+    """
+    width, height = float(page.width), float(page.height)
+    chars = [(char, matrix_quarter(char["matrix"][0], char["matrix"][1])) for char in page.chars]
+    turns = reading_turns((turn for char, turn in chars if not char["text"].isspace()), default=0)
+    upright = []
+    for char, turn in chars:
+        if turn == turns:
+            x0, x1, top, bottom = turn_box((char["x0"], char["x1"], char["top"], char["bottom"]), turns, width, height)
+            upright.append({**char, "x0": x0, "x1": x1, "top": top, "bottom": bottom, "doctop": top, "upright": True})
+    raw = pdfplumber.utils.extract_words(upright, x_tolerance=WORD_JOIN_PT, y_tolerance=LINE_TOLERANCE_PT, keep_blank_chars=False)
+    words = [Word(w["text"], float(w["x0"]), float(w["x1"]), float(w["top"]), float(w["bottom"])) for w in raw]
+    width, height = turned_size(width, height, turns)
+    return Page(number, width, height, group_lines(words, number), bool(page.images))
 
 
 BACKENDS = {"pdfium": _pdfium_pages, "pdfplumber": _pdfplumber_pages}
