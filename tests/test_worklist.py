@@ -136,8 +136,14 @@ def test_before_the_first_fraction_the_initial_check_is_due_on_the_first_session
     line = lines["015112"]
     assert (line.kind, line.status, line.due_date, line.fractions_delivered) == ("initial", "due", first.date(), 0)
     assert line.next_session == first and "no signed initial check" in line.reason
-    started_early = lines["00017R"]  # delivered before its fields were approved: an unchecked plan is in use
-    assert started_early.kind == "initial" and started_early.status == "overdue" and started_early.fractions_delivered > 0
+    started_early = lines["00017R"]  # treated before its fields were approved (their approval is newer than its first fractions)
+    version = rows.plan_approved("00017R")
+    before_on = [f for f in rows.fractions("00017R") if f.date() <= on]
+    on_version = [f for f in before_on if f >= version]
+    assert started_early.kind == "initial" and started_early.fractions_delivered == len(before_on) > 0
+    assert started_early.status == ("overdue" if on_version else "due"), started_early.reason
+    next_session = started_early.next_session or dt.datetime.combine(on, dt.time())
+    assert started_early.due_date == (on_version[0].date() if on_version else next_session.date())
 
 
 def test_worklist_command_lists_every_demo_patient_as_json_and_as_a_table(demo_clinic, tmp_path: Path) -> None:
