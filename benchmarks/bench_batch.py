@@ -58,10 +58,10 @@ def _children(pid: int) -> list[int]:
 
 
 def sample_connections(proc: subprocess.Popen[bytes], database: Path, stop: threading.Event, seen: list[int]) -> None:
-    """Sample every 5 ms the batch's processes' open descriptors on the MOSAIQ file; keep the largest count."""
+    """Sample every 10 ms the batch's processes' open descriptors on the MOSAIQ file; keep the largest count."""
     while not stop.is_set():
         seen.append(_open_on(database.resolve(), [proc.pid, *_children(proc.pid)]))
-        time.sleep(0.005)
+        time.sleep(0.01)
 
 
 def main() -> None:

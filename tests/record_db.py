@@ -4,7 +4,6 @@ cases skip locally and fail in CI (``CI`` set), so CI can never pass without hav
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,18 +12,14 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests.servers import server_url
+
 POSTGRES_ENV = "PLANCHECK_TEST_POSTGRES_URL"
 ENGINES = ("sqlite", "postgresql")
 
 
 def _postgres_admin() -> str:
-    url = os.environ.get(POSTGRES_ENV, "")
-    if not url:
-        message = f"no PostgreSQL server: set {POSTGRES_ENV} (`export {POSTGRES_ENV}=$(.ci/postgres)`)"
-        if os.environ.get("CI"):
-            pytest.fail(message + " — CI must test the real server")
-        pytest.skip(message)
-    return url
+    return server_url(POSTGRES_ENV, "PostgreSQL", "postgres")
 
 
 @pytest.fixture(scope="session")

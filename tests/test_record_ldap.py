@@ -17,6 +17,7 @@ from plancheck.config import Config, config_from_dict, load_config
 from plancheck.errors import ConfigError, ConnectionFailed
 from plancheck.record.ldap import bind, bind_name, login
 from plancheck.record.ldap_settings import PASSWORD_ENV
+from tests.servers import server_url
 
 URL_ENV = "PLANCHECK_TEST_LDAP_URL"
 PEOPLE = "ou=people,dc=example,dc=org"
@@ -28,13 +29,7 @@ INJECTIONS = ("*", "al*", "alice)(uid=*", "*)(|(uid=*", "alice\x00", "\x00", "al
 
 @pytest.fixture(scope="session")
 def ldap_url() -> str:
-    url = os.environ.get(URL_ENV, "")
-    if not url:
-        message = f"no LDAP server: set {URL_ENV} (`export {URL_ENV}=$(.ci/ldap)`)"
-        if os.environ.get("CI"):
-            pytest.fail(message + " — CI must test the real server")
-        pytest.skip(message)
-    return url
+    return server_url(URL_ENV, "LDAP", "ldap")
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from plancheck.config import config_from_dict
-from plancheck.record.db import make_engine, open_record, results_url as configured_url, session, upgrade
+from plancheck.record.db import HEAD, MIGRATIONS, make_engine, open_record, results_url as configured_url, session, upgrade
 from plancheck.record.models import AuditEntry, Base, ManualTick, Result, Run, Signature, User
 
 TABLES = {"users", "check_runs", "results", "findings", "run_findings", "dispositions", "manual_ticks", "signatures", "audit_log"}
@@ -31,7 +31,7 @@ def test_upgrade_from_empty_builds_every_table_and_matches_the_models(results_ur
     assert set(inspect(engine).get_table_names()) >= TABLES
     with engine.connect() as c:
         diff = compare_metadata(MigrationContext.configure(c, opts={"compare_type": True}), Base.metadata)
-        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD
     assert diff == [], f"the models and the migrations differ: {diff}"
 
 
@@ -91,3 +91,13 @@ def test_results_url_defaults_next_to_the_config_and_resolves_relative_sqlite(tm
     assert configured_url(config_from_dict({}, path)) == f"sqlite:///{(tmp_path / 'plancheck-record.db').resolve()}"
     assert config_from_dict({"results": {"url": "sqlite:///rec/r.db"}}, path).results_url == f"sqlite:///{(tmp_path / 'rec/r.db').resolve()}"
     assert config_from_dict({"results": {"url": "postgresql+psycopg://u@h/db"}}, path).results_url == "postgresql+psycopg://u@h/db"
+
+
+def test_head_names_the_newest_migration() -> None:
+    """open_record skips Alembic when the record is at HEAD: HEAD must be the migrations' head."""
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(cfg).get_heads() == [HEAD]

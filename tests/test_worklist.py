@@ -136,8 +136,14 @@ def test_before_the_first_fraction_the_initial_check_is_due_on_the_first_session
     line = lines["015112"]
     assert (line.kind, line.status, line.due_date, line.fractions_delivered) == ("initial", "due", first.date(), 0)
     assert line.next_session == first and "no signed initial check" in line.reason
-    started_early = lines["00017R"]  # delivered before its fields were approved: an unchecked plan is in use
-    assert started_early.kind == "initial" and started_early.status == "overdue" and started_early.fractions_delivered > 0
+    started_early = lines["00017R"]  # treated before its fields were approved (their approval is newer than its first fractions)
+    version = rows.plan_approved("00017R")
+    before_on = [f for f in rows.fractions("00017R") if f.date() <= on]
+    on_version = [f for f in before_on if f >= version]
+    assert started_early.kind == "initial" and started_early.fractions_delivered == len(before_on) > 0
+    assert started_early.status == ("overdue" if on_version else "due"), started_early.reason
+    next_session = started_early.next_session or dt.datetime.combine(on, dt.time())
+    assert started_early.due_date == (on_version[0].date() if on_version else next_session.date())
 
 
 def test_worklist_command_lists_every_demo_patient_as_json_and_as_a_table(demo_clinic, tmp_path: Path) -> None:
@@ -199,3 +205,38 @@ def test_on_the_real_extract_the_worklist_agrees_with_the_rows(demo_clinic, real
         if line.fractions_delivered == 0:
             assert line.kind == "initial" and (line.patient_id, line.prescription) not in treated
         assert all(note.endswith("empty)") or "no patient ID" in note for note in line.notes)
+
+
+class _SqlServer:
+    """Stands in for a MOSAIQ connection: compiles each statement for SQL Server and passes it through the read-only guard."""
+
+    def __init__(self) -> None:
+        from sqlalchemy import create_engine
+
+        from plancheck.sources.mosaiq.discovery import discover
+        from plancheck.sources.mosaiq.schema import metadata
+
+        engine = create_engine("sqlite://")
+        metadata.create_all(engine)
+        self.schema = discover(engine)  # every table and column plancheck reads
+        self.sent: list[str] = []
+
+    def rows(self, query) -> list[dict]:
+        from sqlalchemy.dialects import mssql
+
+        from plancheck.sources.mosaiq.guard import check_read_only
+
+        sql = str(query.stmt.compile(dialect=mssql.dialect(), compile_kwargs={"literal_binds": False}))
+        check_read_only(sql)
+        self.sent.append(sql)
+        return [{"TSK_ID": 1, "Description": "Weekly Chart Check"}] if query.table == "QCLTask" else []
+
+
+def test_the_clinic_queries_compile_for_sql_server_and_only_read() -> None:
+    from plancheck.sources.mosaiq.clinic import read_clinic
+    from plancheck.sources.mosaiq.settings import MosaiqSettings
+
+    server = _SqlServer()
+    view = read_clinic(server, ON, lookback_days=30, lookahead_days=14, settings=MosaiqSettings())  # type: ignore[arg-type]
+    assert len(server.sent) == 6 and all(sql.startswith("SELECT") for sql in server.sent) and not view.missing
+    assert any("GROUP BY" in sql and "Fx_Number_InEffect" in sql for sql in server.sent)

@@ -14,7 +14,7 @@ from pathlib import Path
 import typer
 
 from plancheck.cli.common import console, reports_errors
-from plancheck.cli.record_common import ConfigOption, Listing, UserOption, acting_user, emit_json, open_configured_record, read_password
+from plancheck.cli.record_common import ConfigOption, Listing, UserOption, acting, emit_json, open_configured_record, read_password
 
 
 class Verdict(str, Enum):  # plancheck.record.models.VERDICTS
@@ -56,12 +56,9 @@ def dispose(
     config: Path = ConfigOption,
 ) -> None:
     """Judge findings: each disposition stores who, when, the verdict, the comment and the values it judged."""
-    from plancheck.record.db import session
     from plancheck.record.findings import dispose as judge
 
-    _cfg, engine = open_configured_record(config)
-    with session(engine) as s:
-        me = acting_user(s, user)
+    with acting(config, user) as (_cfg, s, me):
         for finding in findings:
             judge(s, finding, verdict=verdict.value, comment=comment, assignee=assignee, user=me, run_id=run)
             typer.echo(f"finding {finding}: {verdict.value} by {me.username}")
@@ -76,12 +73,9 @@ def tick(
     config: Path = ConfigOption,
 ) -> None:
     """Tick manual checks of an open run (who and when are stored; the latest tick counts)."""
-    from plancheck.record.db import session
     from plancheck.record.signoff import tick as mark
 
-    _cfg, engine = open_configured_record(config)
-    with session(engine) as s:
-        me = acting_user(s, user)
+    with acting(config, user) as (_cfg, s, me):
         for check in checks:
             mark(s, run, check, ticked=not untick, user=me)
             typer.echo(f"run {run}: {check} {'unticked' if untick else 'ticked'} by {me.username}")
@@ -96,12 +90,9 @@ def sign(
 ) -> None:
     """Sign a run: refused while a failure lacks a disposition or a manual check is unticked; asks your password
     again; writes the signed record PDF to the eSCAN folder and an audit entry. A signed run never changes."""
-    from plancheck.record.db import session
     from plancheck.record.signoff import ready_to_sign, sign as close
 
-    cfg, engine = open_configured_record(config)
-    with session(engine) as s:
-        me = acting_user(s, user)
+    with acting(config, user) as (cfg, s, me):
         ready_to_sign(s, run)
         signature = close(s, run, user=me, password=read_password(f"password for {me.username}"), meaning=meaning, config=cfg)
     typer.echo(f"run {run} signed by {me.username} at {signature.signed_at.astimezone():%Y-%m-%d %H:%M}: {signature.meaning}")
@@ -116,12 +107,10 @@ def amend(
     config: Path = ConfigOption,
 ) -> None:
     """Correct a signed run: a new open run that references it, to judge, tick and sign again."""
-    from plancheck.record.db import session
     from plancheck.record.signoff import amend as correct
 
-    _cfg, engine = open_configured_record(config)
-    with session(engine) as s:
-        copy = correct(s, run, user=acting_user(s, user), reason=reason)
+    with acting(config, user) as (_cfg, s, me):
+        copy = correct(s, run, user=me, reason=reason)
         typer.echo(f"run {copy.id} amends signed run {run}: plancheck review {copy.id}")
 
 

@@ -12,6 +12,8 @@ import getpass
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
 
 PASSWORD_ENV = "PLANCHECK_PASSWORD"
 UserOption = typer.Option(None, "--user", "-u", help="Who is acting: a user of the record (default: the operating-system user).")
-__all__ = ["ConfigOption", "Listing", "UserOption", "acting_user", "emit_json", "open_configured_record", "read_password", "username_or_os"]
+__all__ = ["ConfigOption", "Listing", "UserOption", "acting", "acting_user", "emit_json", "open_configured_record", "read_password", "username_or_os"]
 
 
 class Listing(str, Enum):
@@ -68,6 +70,16 @@ def read_password(prompt: str, *, confirm: bool = False, env: bool = True) -> st
     if not line:
         raise RecordUsageError(f"{prompt}: none given", fix="type it at the prompt on a terminal, or pipe it on standard input")
     return line.rstrip("\r\n")
+
+
+@contextmanager
+def acting(config: Path | None, username: str | None) -> Iterator[tuple[Config, Session, User]]:
+    """plancheck.toml, a session on its record (committed when the block succeeds) and the acting user."""
+    from plancheck.record.db import session
+
+    cfg, engine = open_configured_record(config)
+    with session(engine) as s:
+        yield cfg, s, acting_user(s, username)
 
 
 def emit_json(data: Any) -> None:

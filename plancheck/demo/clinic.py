@@ -1,8 +1,8 @@
 """`plancheck demo`: build a demo clinic from real RT Plans and check a clean and an erroneous patient.
 
 The clinic is a MOSAIQ database (SQLite, MOSAIQ's tables), the matching DICOM RT Plans, a
-Monaco FocalData tree of tel.1 files and a plancheck.toml. Building is deterministic: the
-same content every time.
+Monaco FocalData tree of tel.1 files and a plancheck.toml. Building is deterministic: the same
+content every time for a given day (the demo's today is the day it is built, see patients.demo_today).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 DEFAULT_FILE = "plancheck-record.db"
 PASSWORD_ENV = "PLANCHECK_RESULTS_PASSWORD"
 MIGRATIONS = Path(__file__).with_name("migrations")
+HEAD = "0002"  # the newest migration: a record already there opens without loading Alembic (tests/test_record_schema.py keeps it true)
 
 
 def results_url(config: Config) -> str:
@@ -73,11 +74,20 @@ def open_record(url: str) -> Engine:
     """The results database at ``url``, created or migrated to the newest schema."""
     engine = make_engine(url)
     try:
-        upgrade(engine)
+        if _revision(engine) != HEAD:
+            upgrade(engine)
     except OperationalError as exc:
         where = engine.url.render_as_string(hide_password=True)
         raise ConnectionFailed(f"cannot open the results database ({exc.orig})", where=where, fix="check [results] url and that the server is running") from None
     return engine
+
+
+def _revision(engine: Engine) -> str | None:
+    """The record's schema revision, None when it has none yet."""
+    if not inspect(engine).has_table("alembic_version"):
+        return None
+    with engine.connect() as c:
+        return c.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 @contextmanager

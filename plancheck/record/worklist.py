@@ -195,8 +195,9 @@ def _unchecked_version(k: _Course, weekly: DueCheck) -> DueCheck | None:
     before = len(k.fractions) - len(treated)
     what = f"plan version approved {_date(plan.approved_at)}" + (f" after fraction {before}" if before else "")
     also = f"; weekly check also {weekly.status}" if weekly.is_due else ""
-    if not treated:
-        return k.line("initial", "due", f"{what}, no signed initial check of it yet{also}", plan.approved_at.date())
+    if not treated:  # due before the next fraction
+        start = k.view.next_session.get(k.course.pat)
+        return k.line("initial", "due", f"{what}, no signed initial check of it yet{also}", start.date() if start else k.view.on)
     due = treated[0].date()
     return k.line("initial", _state(due, k.view.on), f"{what}: {len(treated)} fraction(s) delivered on it since {_date(due)} "
                   f"without a signed initial check{also}", due)
