@@ -9,13 +9,12 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
-import pytest
 import uvicorn
 from fastapi import FastAPI
 
 from plancheck.web.serve import uvicorn_options
+from tests.servers import server_url
 
 CHROMIUM_ENV = "PLANCHECK_TEST_CHROMIUM"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -23,14 +22,12 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 
 def chromium_path() -> str:
-    """Debian's chromium (``PLANCHECK_TEST_CHROMIUM``, else /usr/bin/chromium); skips locally, fails in CI, when absent."""
-    path = os.environ.get(CHROMIUM_ENV) or shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(path).is_file():
-        message = f"no chromium at {path}: run .ci/chromium (apt-get install chromium) and set {CHROMIUM_ENV}"
-        if os.environ.get("CI"):
-            pytest.fail(message + " — CI must run the browser tests")
-        pytest.skip(message)
-    return path
+    """Debian's chromium: ``PLANCHECK_TEST_CHROMIUM`` (set by .ci/run from `.ci/chromium`), else the one on PATH;
+    without either the browser tests skip locally and fail in CI (tests.servers' rule)."""
+    on_path = shutil.which("chromium")
+    if not os.environ.get(CHROMIUM_ENV) and on_path:
+        return on_path
+    return server_url(CHROMIUM_ENV, "chromium (browser)", "chromium")
 
 
 def free_port() -> int:
