@@ -172,3 +172,32 @@ def test_uvicorn_access_log_is_off_and_loopback_is_the_default() -> None:
     assert options["access_log"] is False and options["log_config"]["loggers"]["uvicorn.access"]["handlers"] == []
     assert inspect.signature(serve).parameters["host"].default == "127.0.0.1"
     assert inspect.signature(cli_serve).parameters["host"].default.default == "127.0.0.1"
+
+
+def test_repeated_failed_log_ins_are_refused_for_a_while_even_with_the_right_password(app: FastAPI) -> None:
+    client = TestClient(app)
+    token = form_token(client.get("/login").text)
+    for _ in range(5):
+        assert client.post("/login", data={"username": "Admin ", "password": "guess", "csrf_token": token}).status_code == 401
+    right = client.post("/login", data={"username": "admin", "password": PASSWORD, "csrf_token": token}, follow_redirects=False)
+    assert right.status_code == 429 and "Too many failed log-ins: try again in 15 min" in right.text
+    assert client.get("/api/worklist").status_code == 401
+    other = client.post("/login", data={"username": "viewer", "password": PASSWORD, "csrf_token": token}, follow_redirects=False)
+    assert other.status_code == 429  # the same address is slowed down too, whatever name it tries
+
+
+def test_the_throttle_forgets_failures_older_than_its_window() -> None:
+    from plancheck.web.throttle import LoginThrottle
+
+    now = [0.0]
+    throttle = LoginThrottle(limit=3, window_s=60.0, clock=lambda: now[0])
+    for t in (0.0, 10.0, 20.0):
+        now[0] = t
+        throttle.failed("alice", "10.0.0.1")
+    assert throttle.wait_s("ALICE", "10.0.0.2") == pytest.approx(40.0) and throttle.wait_s("bob", "10.0.0.1") == pytest.approx(40.0)
+    assert throttle.wait_s("bob", "10.0.0.2") == 0.0
+    now[0] = 60.0
+    assert throttle.wait_s("alice", "10.0.0.1") == 0.0  # the first failure aged out: two left, under the limit
+    throttle.failed("alice", "10.0.0.3")
+    throttle.succeeded("alice")
+    assert throttle.wait_s("alice", "10.0.0.4") == 0.0

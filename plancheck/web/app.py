@@ -19,6 +19,7 @@ from plancheck.web.auth import Forbidden, NotLoggedIn, unguarded
 from plancheck.web.jobs import Jobs
 from plancheck.web.pages import render
 from plancheck.web.routes import ROUTERS
+from plancheck.web.throttle import LoginThrottle
 from plancheck.web.settings import WebSettings, web_settings
 
 ACCESS = logging.getLogger("plancheck.web.access")
@@ -33,6 +34,7 @@ def create_app(config: Config, *, settings: WebSettings | None = None, engine: E
     app.state.settings = settings or web_settings(config)
     app.state.engine = engine or open_record(results_url(config))
     app.state.jobs = Jobs()
+    app.state.throttle = LoginThrottle()
     for router in ROUTERS:
         app.include_router(router)
     open_routes = unguarded(app.routes)

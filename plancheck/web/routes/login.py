@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-
+import math
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
@@ -34,10 +34,17 @@ def login_page(request: Request, s: Db, next: str = "/worklist") -> Response:
 def login(request: Request, username: FormText, password: FormText, s: Db, next: FormText = "/worklist") -> Response:
     from plancheck.record.users import authenticate
 
+    throttle, address = request.app.state.throttle, request.client.host if request.client else ""
+    wait = throttle.wait_s(username, address)
+    if wait > 0:
+        error = f"Too many failed log-ins: try again in {math.ceil(wait / 60)} min."
+        return render(request, "login.html.j2", status_code=429, next=safe_next(next), error=error)
     try:
         user = authenticate(s, username.strip(), password, request.app.state.config)
     except PlancheckError:
+        throttle.failed(username, address)
         return render(request, "login.html.j2", status_code=401, next=safe_next(next), error="Unknown user or wrong password.")
+    throttle.succeeded(username)
     log_in(request, user)
     return RedirectResponse(safe_next(next), status_code=303)
 
