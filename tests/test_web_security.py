@@ -201,3 +201,13 @@ def test_the_throttle_forgets_failures_older_than_its_window() -> None:
     throttle.failed("alice", "10.0.0.3")
     throttle.succeeded("alice")
     assert throttle.wait_s("alice", "10.0.0.4") == 0.0
+
+
+def test_behind_the_trusted_proxy_failures_count_per_name_only(app: FastAPI) -> None:
+    client = TestClient(app, client=("127.0.0.1", 50000))  # the trusted reverse proxy's address (sso_trusted)
+    token = form_token(client.get("/login").text)
+    for _ in range(5):
+        assert client.post("/login", data={"username": "admin", "password": "guess", "csrf_token": token}).status_code == 401
+    assert client.post("/login", data={"username": "admin", "password": PASSWORD, "csrf_token": token}).status_code == 429
+    viewer = client.post("/login", data={"username": "viewer", "password": PASSWORD, "csrf_token": token}, follow_redirects=False)
+    assert viewer.status_code == 303  # another person behind the same proxy is not locked out

@@ -43,5 +43,7 @@ class LoginThrottle:
             self._failures.pop(_keys(username, "")[0], None)
 
 
-def _keys(username: str, address: str) -> tuple[str, str]:
-    return (f"user:{username.strip().casefold()}", f"addr:{address}")
+def _keys(username: str, address: str) -> tuple[str, ...]:
+    """The user name's key, and the address's unless it is unknown (e.g. the trusted reverse proxy, which speaks for everyone)."""
+    user = f"user:{username.strip().casefold()}"
+    return (user, f"addr:{address}") if address else (user,)

@@ -34,7 +34,8 @@ def login_page(request: Request, s: Db, next: str = "/worklist") -> Response:
 def login(request: Request, username: FormText, password: FormText, s: Db, next: FormText = "/worklist") -> Response:
     from plancheck.record.users import authenticate
 
-    throttle, address = request.app.state.throttle, request.client.host if request.client else ""
+    throttle, peer = request.app.state.throttle, request.client.host if request.client else ""
+    address = "" if peer in request.app.state.settings.sso_trusted else peer  # a proxy's address speaks for everyone: by name only
     wait = throttle.wait_s(username, address)
     if wait > 0:
         error = f"Too many failed log-ins: try again in {math.ceil(wait / 60)} min."
