@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 CREATED_BY = "batch"
+FINISHED = "batch.finish"  # the audit action a finished batch writes
 
 
 @dataclass(frozen=True)
@@ -219,7 +220,50 @@ def run_batch(tasks: list[Task], config: Config, engine: Engine, *, today: dt.da
     else:
         most = run_local(tasks, config, today, out_dir, done, workers=count, log_level=log_level)
     order = {t: i for i, t in enumerate(tasks)}
-    return BatchResult(sorted(outcomes, key=lambda o: order[o.task]), time.perf_counter() - start, count, most)
+    result = BatchResult(sorted(outcomes, key=lambda o: order[o.task]), time.perf_counter() - start, count, most)
+    _log_finish(engine, result, as_of)
+    return result
+
+
+def _log_finish(engine: Engine, result: BatchResult, as_of: dt.datetime) -> None:
+    """The batch's summary in the audit log: what the worklist page and `plancheck worklist` show as its status."""
+    from plancheck.record.audit import audit
+    from plancheck.record.db import session
+
+    stored = [o for o in result.outcomes if not o.error]
+    with session(engine) as s:
+        audit(s, CREATED_BY, FINISHED, f"{len(result.outcomes)} due checks", as_of=as_of.date().isoformat(), due=len(result.outcomes),
+              new=sum(o.new for o in stored), unchanged=sum(not o.new for o in stored), not_checked=len(result.failed),
+              seconds=round(result.seconds, 1), workers=result.workers)
+
+
+def last_batch(engine: Engine) -> BatchStatus | None:
+    """When the last batch finished and what it did (from the audit log), or None when none ever ran."""
+    from sqlalchemy import select
+
+    from plancheck.record.db import session
+    from plancheck.record.models import AuditEntry
+
+    with session(engine) as s:
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == FINISHED).order_by(AuditEntry.id.desc()).limit(1)).first()
+        if entry is None:
+            return None
+        d = entry.detail
+        return BatchStatus(entry.at, int(d.get("due", 0)), int(d.get("new", 0)), int(d.get("unchanged", 0)), int(d.get("not_checked", 0)))
+
+
+@dataclass(frozen=True)
+class BatchStatus:
+    finished: dt.datetime
+    due: int
+    new: int
+    unchanged: int
+    not_checked: int
+
+    def line(self) -> str:
+        when = self.finished.astimezone().strftime("%Y-%m-%d %H:%M")
+        failed = f", {self.not_checked} could not be checked" if self.not_checked else ""
+        return f"last batch finished {when}: {self.due} due checks, {self.new} new runs stored, {self.unchanged} unchanged{failed}"
 
 
 def _release_mosaiq(config: Config) -> None:

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 from typer.testing import CliRunner
 
-from plancheck.batch import Task, due_tasks, run_batch
+from plancheck.batch import Task, due_tasks, last_batch, run_batch
 from plancheck.batch_gate import ConnectionMeter
 from plancheck.cli.main import app
 from plancheck.demo.patients import DEMO_TODAY
@@ -49,6 +49,9 @@ def test_batch_stores_every_due_check_once_and_a_failing_patient_stops_nobody(de
     assert sorted(o.run_id or 0 for o in again.outcomes) == sorted(o.run_id or 0 for o in checked) and _runs(engine) == len(due)
     with session(engine) as s:
         assert {r.created_by for r in s.scalars(select(Run))} == {"batch"}
+    status = last_batch(engine)  # the worklist's "nightly batch" line: the second batch, from the audit log
+    assert status is not None and (status.due, status.new, status.unchanged, status.not_checked) == (len(due), 0, len(due), 0)
+    assert f"{len(due)} due checks, 0 new runs stored, {len(due)} unchanged" in status.line()
 
 
 def test_no_more_mosaiq_connections_than_configured_whatever_the_workers(demo_clinic, tmp_path: Path) -> None:
@@ -96,6 +99,8 @@ def test_batch_command_writes_reports_and_a_summary(demo_clinic, tmp_path: Path)
     assert done.exit_code == 0, done.output
     assert "030405" in done.stdout and "most MOSAIQ connections open at once: 1" in done.stdout
     assert sorted(p.suffix for p in (out / "030405").glob("*_final.*")) == [".html", ".json", ".pdf"]
+    listed = runner.invoke(app, ["worklist", "--date", DEMO_TODAY.date().isoformat(), "--config", str(config)])
+    assert "1 due checks, 1 new runs stored, 0 unchanged" in " ".join(listed.stdout.split()), listed.stdout
 
 
 def test_the_same_tasks_on_a_dask_cluster(demo_clinic, tmp_path: Path) -> None:

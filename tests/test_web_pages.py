@@ -46,6 +46,7 @@ def test_worklist_run_now_stores_the_due_checks(client: TestClient) -> None:
     assert due and all(d["latest_run"] is None for d in due)
     page = client.get("/worklist", params={"date": demo_day()}).text
     assert all(f'data-patient="{d["patient_id"]}"' in page for d in due) and "Run the" in page
+    assert "Nightly batch: no batch has run yet (plancheck batch --due)" in page
     started = client.post("/api/checks/run", json={"date": demo_day()}, headers={"X-CSRF-Token": token})
     assert started.status_code == 200
     job = wait_for(client, started.json()["id"])

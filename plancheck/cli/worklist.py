@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import asdict
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -55,8 +56,8 @@ def _last(line: DueCheck) -> str:
     return f"{line.last_check.date().isoformat()} {SHORT.get(line.last_check_source, line.last_check_source)}" if line.last_check else ""
 
 
-def render(lines: list[DueCheck], missing: list[str], on: dt.date) -> None:
-    """The worklist as a table, overdue first, and what MOSAIQ lacked."""
+def render(lines: list[DueCheck], missing: list[str], on: dt.date, batch: str) -> None:
+    """The worklist as a table, overdue first, what MOSAIQ lacked, and the last batch's status."""
     out = console()
     due = sum(line.is_due for line in lines)
     grid = Table(title=f"worklist {on.isoformat()}: {due} due of {len(lines)} prescriptions", title_justify="left")
@@ -70,6 +71,7 @@ def render(lines: list[DueCheck], missing: list[str], on: dt.date) -> None:
     out.print(grid if lines else f"nobody under treatment or about to start on {on.isoformat()}")
     for what in missing:
         out.print(f"[yellow]{escape(what)}[/]", highlight=False)
+    out.print(escape(batch), highlight=False, soft_wrap=True)
 
 
 @reports_errors
@@ -88,13 +90,17 @@ def worklist(
 
     Example: plancheck worklist --date 2026-11-20 --config plancheck-demo/plancheck.toml
     """
+    from plancheck.batch import last_batch
     from plancheck.record.db import open_record, results_url
     from plancheck.record.worklist import worklist as draw_up
 
     on = parse_date(date)
     cfg = config_from(config, mosaiq_url)
-    lines, missing = draw_up(cfg, open_record(results_url(cfg)), on)
+    engine = open_record(results_url(cfg))
+    lines, missing = draw_up(cfg, engine, on)
+    batch = last_batch(engine)
     if fmt == Format.json:
-        typer.echo(json.dumps({"date": on.isoformat(), "worklist": [line.to_dict() for line in lines], "missing": missing}, indent=2))
+        status = None if batch is None else {**asdict(batch), "finished": batch.finished.isoformat()}
+        typer.echo(json.dumps({"date": on.isoformat(), "worklist": [line.to_dict() for line in lines], "missing": missing, "last_batch": status}, indent=2))
     else:
-        render(lines, missing, on)
+        render(lines, missing, on, batch.line() if batch else "no batch has run yet (plancheck batch --due)")

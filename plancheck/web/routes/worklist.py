@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from plancheck.batch import last_batch
 from plancheck.rules.model import CHECK_KINDS
 from plancheck.web import actions
 from plancheck.web.auth import Physicist, Viewer
@@ -40,8 +41,10 @@ def worklist(request: Request, _user: Viewer, date: dt.date | None = None, kind:
     due = [r for r in data["due"] if r["is_due"]]
     counts = {k: sum(1 for r in due if r["kind"] == k) for k in CHECK_KINDS} | {"overdue": sum(1 for r in due if r["status"] == "overdue")}
     running = request.app.state.jobs.get(job) if job else request.app.state.jobs.latest("due checks")
-    return render(request, "worklist.html.j2", on=on, rows=choose(data["due"], kind=kind, show=show, q=q, sort=sort), kinds=CHECK_KINDS, kind=kind,
-                  show=show, q=q, sort=sort, counts=counts, due=len(due), listed=len(data["due"]), missing=data["missing"], job=running)
+    batch = last_batch(request.app.state.engine)
+    rows = choose(data["due"], kind=kind, show=show, q=q, sort=sort)
+    return render(request, "worklist.html.j2", batch=batch.line() if batch else "", on=on, rows=rows, kinds=CHECK_KINDS, kind=kind, show=show,
+                  q=q, sort=sort, counts=counts, due=len(due), listed=len(data["due"]), missing=data["missing"], job=running)
 
 
 @router.post("/worklist/run")
