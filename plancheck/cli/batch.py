@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from plancheck.cli.common import ConfigOption, config_from, console, err, reports_errors, setup_logging
-from plancheck.cli.worklist import parse_date
+from plancheck.cli.worklist import parse_day
 from plancheck.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ def batch(
     if not due:
         raise ConfigError("say which checks to run", fix="plancheck batch --due (every due or overdue check of the worklist)")
     setup_logging(verbose)
-    on = parse_date(date)
+    on = parse_day(date)
     cfg = config_from(config, mosaiq_url)
     engine = open_record(results_url(cfg))
     tasks = due_tasks(due_checks(cfg, engine, on))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 
@@ -10,17 +9,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from plancheck.cli.common import ConfigOption, config_from, console, err, reports_errors
+from plancheck.cli.common import ConfigOption, config_from, console, err, parse_date, reports_errors
 from plancheck.cli.mosaiq import Format
-
-
-def _date(text: str | None) -> dt.date | None:
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a date; write YYYY-MM-DD, e.g. 2026-10-01", param_hint="--since") from None
 
 
 @reports_errors
@@ -38,7 +28,7 @@ def stats(
     from plancheck.record.db import open_record, results_url, session
     from plancheck.record.stats import compute, tables
 
-    start = _date(since)
+    start = parse_date(since, "--since")
     engine = open_record(results_url(config_from(config)))
     with session(engine) as s:
         found = compute(s, start)

@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from plancheck.cli.common import ConfigOption, config_from, console, reports_errors
+from plancheck.cli.common import ConfigOption, config_from, console, parse_date, reports_errors
 
 if TYPE_CHECKING:
     from plancheck.record.worklist import DueCheck
@@ -27,14 +27,9 @@ class Format(str, Enum):
 STYLE = {"overdue": "bold red", "due": "yellow", "upcoming": "green", "waiting": "dim"}
 
 
-def parse_date(value: str | None) -> dt.date:
+def parse_day(value: str | None) -> dt.date:
     """``--date`` (YYYY-MM-DD), else today's date here."""
-    if not value:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD", param_hint="--date") from None
+    return parse_date(value, "--date") or dt.date.today()
 
 
 def _state(line: DueCheck) -> str:
@@ -94,7 +89,7 @@ def worklist(
     from plancheck.record.db import open_record, results_url
     from plancheck.record.worklist import worklist as draw_up
 
-    on = parse_date(date)
+    on = parse_day(date)
     cfg = config_from(config, mosaiq_url)
     engine = open_record(results_url(cfg))
     lines, missing = draw_up(cfg, engine, on)
