@@ -4,8 +4,12 @@
 
 In process: collect + checks of 015112 (no report, no figure), warm. End to end: a new
 `plancheck` process, every report written (HTML, JSON, PDF; weekly: the gamma page PNGs and
-the eSCAN PDF too; an initial check has no delivery to compare, so no eSCAN PDF). Then where
-the time of one new process goes, stage by stage (imports included where they first happen).
+the eSCAN PDF too; an initial check has no delivery to compare, so no eSCAN PDF), the run stored
+in the record. Then where the time of one new process goes, stage by stage (imports included
+where they first happen; the report worker writes on the other core meanwhile).
+plancheck's own modules are compiled to bytecode first, as an installed package has them (the
+first run of an editable install writes them; with PYTHONDONTWRITEBYTECODE set none are kept and
+every run compiles its ~120 modules again, 0.25 s).
 Targets (issue 12, 2-core machine when idle): `plancheck --help` < 0.3 s, initial < 1.5 s,
 weekly with gamma pages < 3 s; at most one query per MOSAIQ table. The load average is
 printed first: on a busy machine every figure is longer.
@@ -14,6 +18,7 @@ printed first: on a busy machine every figure is longer.
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import statistics
 import subprocess
@@ -22,6 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import plancheck
 from plancheck.api import check_table
 from plancheck.collector import collect
 from plancheck.config import Config
@@ -75,27 +81,31 @@ def stage(label):
     now = time.perf_counter(); print(f"{label}\t{now - lap[0]:.3f}"); lap[0] = now
 from plancheck.cli.main import app
 stage("start-up: python, plancheck.cli")
+from plancheck.cli.check import Record, start_reports
 from plancheck.cli.lookup import collect_patient
 from plancheck.config import load_config
-from plancheck.report.worker import PdfWorker
+from plancheck.report.worker import ReportWorker
 cfg = load_config(Path(sys.argv[1]) / "plancheck.toml")
-worker = PdfWorker()  # as `plancheck check` does: fpdf loads in it while the sources are read
+worker = ReportWorker(pages=sys.argv[3] != "initial")  # as `plancheck check` does: the writers load in it while the sources are read
 table = collect_patient(sys.argv[2], None, cfg)
 stage("collect (source imports + reads)")
 import datetime as dt
 from plancheck.api import check_table
 out = Path(sys.argv[1]) / "bench-stages"
-run = check_table(table, patient_id=sys.argv[2], kind=sys.argv[3], config=cfg, today=dt.datetime.fromisoformat(sys.argv[4]), figure_dir=out / "figures")
-stage("checks (+ gamma page PNGs)")
-import plancheck.report
-stage("import the report writers")
-from plancheck.cli.check import write_reports
-write_reports(run, cfg, out, worker)
-stage("write JSON, HTML; PDF, eSCAN (worker)")
+today = dt.datetime.fromisoformat(sys.argv[4])
+run = check_table(table, patient_id=sys.argv[2], kind=sys.argv[3], config=cfg, today=today, figure_dir=out / sys.argv[2] / "figures")
+stage("checks (comparisons kept, no page drawn)")
+finish = start_reports(run, cfg, out, worker)
+stage("save JSON, ask the worker for the rest")
 import io
 from rich.console import Console
-plancheck.report.render_terminal(run, Console(file=io.StringIO(), width=120))
-stage("terminal report")
+from plancheck.report import render_terminal
+render_terminal(run, Console(file=io.StringIO(), width=120))
+stage("terminal report (worker writing)")
+Record(cfg, today, out).store(run)
+stage("store in the record (worker writing)")
+finish()
+stage("wait: pages, HTML, PDF, eSCAN (worker)")
 print(f"total\t{time.perf_counter() - t0:.3f}")
 """
 
@@ -120,6 +130,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=3)
     runs = parser.parse_args().runs
+    compileall.compile_dir(Path(plancheck.__file__).parent, quiet=1)
     print(f"load average (1, 5, 15 min): {', '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "demo"

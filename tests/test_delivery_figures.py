@@ -78,3 +78,46 @@ def test_page_prints_at_the_report_width_with_legible_text() -> None:
     assert abs(fig.get_figwidth() - PAGE_WIDTH_IN) < 1e-6  # embedded at the chart-check PDF's text width: 100 % scale
     sizes = [label.get_fontsize() for ax in fig.axes for label in (*ax.get_xticklabels(), *ax.get_yticklabels(), ax.xaxis.label, ax.yaxis.label)]
     assert sizes and min(sizes) >= 8
+
+
+def _leaf_out(beam: str) -> object:
+    planned = deliveries.from_dicom(FIELD, beam=beam)
+    mlc = np.array(planned.mlc)
+    mlc[:, 40, 1] += 1.0
+    return compare(planned, planned.replace(mlc=mlc), patient="PC-0001", plan="06MV", beam=beam, delivered_at="2026-11-23 14:02",
+                   files=["beam.xz"], dose_percent_threshold=3, local_gamma=False)
+
+
+def test_a_kept_comparison_reads_back_as_it_was(tmp_path: Path) -> None:
+    from plancheck.delivery.comparison import Comparison
+
+    kept = _leaf_out("02x02")
+    assert isinstance(kept, Comparison)
+    back = Comparison.load(kept.save(tmp_path / "gamma_02x02.npz"))
+    for name in ("planned", "delivered", "gamma"):
+        assert np.array_equal(getattr(back, name), getattr(kept, name), equal_nan=True)
+    assert all(np.array_equal(back.axes[k], kept.axes[k]) for k in ("mlc", "jaw"))
+    assert (back.patient, back.plan, back.beam, back.delivered_at, tuple(back.files)) == ("PC-0001", "06MV", "02x02", "2026-11-23 14:02", ("beam.xz",))
+    assert back.criteria == kept.criteria == "3 %/0.5 mm global, cutoff 20 %, max γ 2"
+    assert back.pass_rate == kept.pass_rate < 100
+
+
+def test_the_first_report_draws_the_kept_pages_and_names_one_it_cannot(tmp_path: Path, caplog) -> None:
+    from plancheck.delivery.comparison import Comparison
+    from plancheck.report.html import write_html
+
+    figures = tmp_path / "figures"
+    good = _leaf_out("03x03")
+    assert isinstance(good, Comparison)
+    good.save(figures / "gamma_03x03.npz")
+    (figures / "gamma_02x02.npz").write_bytes(b"not an archive")  # damaged: named, and the other page still drawn
+    pages = [figures / "gamma_02x02.png", figures / "gamma_03x03.png"]
+    results = [CheckResult("delivery.gamma", "Gamma", "explicit", Status.FAIL, "", beam=p.stem[6:], figures=[str(p)]) for p in pages]
+    run = CheckRun("PC-0001", "06MV", "weekly", "photon", ParamTable(), results)
+    html = write_html(run, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert not pages[0].exists() and pages[1].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert html.count("data:image/png;base64,") == 1 and "figure not found" in html
+    assert "gamma_02x02.png could not be drawn from gamma_02x02.npz" in caplog.text
+    drawn = pages[1].stat().st_mtime_ns
+    write_escan_pdf(run, tmp_path / "escan")  # a later report finds the page drawn: nothing is drawn twice
+    assert pages[1].stat().st_mtime_ns == drawn

@@ -166,9 +166,10 @@ def test_weekly_gamma_passes_clean_and_catches_the_planted_leaf_pair(clinic) -> 
     assert faulty["1-1"].details["pass_percent"] < 95 <= faulty["1-2"].details["pass_percent"]
 
 
-def test_weekly_check_writes_every_report_the_pdfs_by_the_worker(clinic, tmp_path: Path) -> None:
-    """A new process, as a physicist runs it: the PDFs come from the worker (fpdf never loads in the command's
-    own process), still name the checks and carry the failing gamma page at the page width."""
+def test_weekly_check_writes_every_report_the_files_by_the_worker(clinic, tmp_path: Path) -> None:
+    """A new process, as a physicist runs it: the comparison pages, the HTML and the PDFs come from the worker
+    (fpdf, matplotlib and jinja2 never load in the command's own process), still name the checks and carry the
+    failing gamma page at the page width."""
     import subprocess
     import sys
 
@@ -177,16 +178,17 @@ def test_weekly_check_writes_every_report_the_pdfs_by_the_worker(clinic, tmp_pat
     folder, config = clinic
     probe = (
         "import sys, atexit\n"
-        "atexit.register(lambda: print('fpdf loaded here:', 'fpdf' in sys.modules))\n"
+        "atexit.register(lambda: print('loaded here:', sorted(m for m in ('fpdf', 'matplotlib', 'jinja2') if m in sys.modules)))\n"
         "from plancheck.cli.main import main\n"
         "main()\n"
     )
     argv = ["check", "00017R", "--kind", "weekly", "--config", str(folder / "plancheck.toml"), *TODAY, "--out", str(tmp_path)]
     done = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, timeout=300, env={**os.environ, "COLUMNS": "200"})
     assert done.returncode == 1, done.stderr  # the planted errors fail
-    assert "fpdf loaded here: False" in done.stdout
+    assert "loaded here: []" in done.stdout  # the worker drew the pages and wrote the HTML and the PDFs
     written = sorted(tmp_path.rglob("*.*"))
-    assert {p.suffix for p in written} == {".json", ".html", ".pdf", ".png"}
+    assert {p.suffix for p in written} == {".json", ".html", ".pdf", ".png", ".npz"}  # .npz: the comparison behind each page
+    assert {p.stem for p in written if p.suffix == ".png"} == {p.stem for p in written if p.suffix == ".npz"}
     escan = config.escan_dir / "00017R.pdf"
     assert escan.is_file() and str(escan) in done.stdout.replace("\n", "")
     (pdf,) = [p for p in written if p.suffix == ".pdf"]

@@ -397,44 +397,46 @@ def test_wrap_keeps_every_word_and_fits_the_width() -> None:
     assert wrap("", 8, measure) == [""]
 
 
-# ---- the PDF worker process ----------------------------------------------------------
-def test_pdf_worker_writes_the_pdf_of_the_saved_run(tmp_path: Path) -> None:
-    from plancheck.report.worker import PdfWorker
+# ---- the report worker process ----------------------------------------------------------
+def test_report_worker_writes_the_files_of_the_saved_run(tmp_path: Path) -> None:
+    from plancheck.report.worker import ReportWorker
 
     run = sample_run(figure_dir=tmp_path)
     saved = write_json(run, tmp_path / "run.json")
-    with PdfWorker() as worker:
-        worker.send(saved, tmp_path / "out" / "r.pdf", (tmp_path / "escan", "{patient_id}_{kind}.pdf"))
+    out = tmp_path / "out"
+    with ReportWorker() as worker:
+        worker.send(saved, out / "r.html", out / "r.pdf", (tmp_path / "escan", "{patient_id}_{kind}.pdf"))
         paths = worker.answer()
-    assert paths == {"pdf": tmp_path / "out" / "r.pdf", "escan": tmp_path / "escan" / f"{PATIENT_ID}_initial.pdf"}
+    assert paths == {"html": out / "r.html", "pdf": out / "r.pdf", "escan": tmp_path / "escan" / f"{PATIENT_ID}_initial.pdf"}
     text = "\n".join(pdf_pages(paths["pdf"]))
     assert PATIENT_ID in text and "rx.approved" in text and "Their figures follow" in text
+    assert PATIENT_ID in paths["html"].read_text(encoding="utf-8")
 
 
-def test_pdf_worker_reports_what_it_cannot_write(tmp_path: Path) -> None:
-    from plancheck.report.worker import PdfWorker
+def test_report_worker_reports_what_it_cannot_write(tmp_path: Path) -> None:
+    from plancheck.report.worker import ReportWorker
 
     saved = write_json(sample_run(), tmp_path / "run.json")
     (tmp_path / "taken").write_text("a file where the folder should be")
-    with PdfWorker() as worker:
-        worker.send(saved, tmp_path / "taken" / "r.pdf", None)
+    with ReportWorker() as worker:
+        worker.send(saved, tmp_path / "r.html", tmp_path / "taken" / "r.pdf", None)
         with pytest.raises(ReportError, match="cannot write the PDF report") as info:
             worker.answer()
     assert str(tmp_path / "taken" / "r.pdf") in str(info.value)
 
 
 def test_reports_are_written_here_when_the_worker_is_gone(tmp_path: Path) -> None:
-    from plancheck.cli.check import write_reports
+    from plancheck.cli.check import start_reports
     from plancheck.config import Config
-    from plancheck.report.worker import PdfWorker
+    from plancheck.report.worker import ReportWorker
 
-    worker = PdfWorker()
+    worker = ReportWorker()
     assert worker.process is not None
     worker.process.kill()
     worker.process.wait()
-    paths = write_reports(sample_run(), Config(), tmp_path, worker)
+    paths = start_reports(sample_run(), Config(), tmp_path, worker)()
     assert set(paths) == {"json", "html", "pdf"} and PATIENT_ID in pdf_pages(paths["pdf"])[0]
-    idle = PdfWorker()
+    idle = ReportWorker(pages=True)
     process = idle.process
     idle.close()  # no request: the worker is ended, never left behind
     assert process is not None and process.poll() is not None

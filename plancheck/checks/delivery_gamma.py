@@ -78,12 +78,13 @@ def _icom_comparisons(check: RuleCheck, ctx: CheckContext, p: dict[str, Any], re
 
 
 def _figure(ctx: CheckContext, c: Pair, outcome: Comparison) -> list[str]:
-    """The comparison page as a PNG in the run's figure folder (none when the run keeps no figures)."""
+    """The comparison page (a PNG in the run's figure folder; none when the run keeps no figures). The check keeps
+    the comparison beside it; the report writer draws the page from it (plancheck.report.pages)."""
     if ctx.figure_dir is None:
         return []
-    from plancheck.delivery.figures import comparison_figure, save_png  # matplotlib: only when pages are kept
-
-    return [str(save_png(comparison_figure(outcome), path_in(ctx.figure_dir, f"gamma_{c.beam}_{c.label}", suffix=".png")))]
+    page = path_in(ctx.figure_dir, f"gamma_{c.beam}_{c.label}", suffix=".png")
+    outcome.save(page.with_suffix(".npz"))
+    return [str(page)]
 
 
 def _compare(ctx: CheckContext, c: Pair, p: dict[str, Any]) -> Comparison:

@@ -2,7 +2,8 @@
 
 Only typer is imported at start-up: the collector, the checks and the reports (numpy, pandas,
 pydicom, matplotlib, fpdf) load inside the command, so `plancheck --help` starts at once; the
-PDF writers load in a worker process while the sources are read (plancheck.report.worker).
+report writers load in a worker process while the sources are read, and write every file but
+the JSON while this process shows the run and stores it (plancheck.report.worker).
 """
 
 from __future__ import annotations
@@ -19,11 +20,16 @@ from rich.markup import escape
 
 from plancheck.cli.common import ConfigOption, config_from, console, reports_errors, setup_logging
 from plancheck.cli.lookup import collect_patient
+from plancheck.errors import PlancheckError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sqlalchemy.engine import Engine
+
     from plancheck.checks.results import CheckRun
     from plancheck.config import Config
-    from plancheck.report.worker import PdfWorker
+    from plancheck.report.worker import ReportWorker
 
 
 class Kind(str, Enum):
@@ -46,32 +52,30 @@ def parse_today(value: str | None) -> dt.datetime | None:
         raise typer.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD") from None
 
 
-def write_reports(run: CheckRun, cfg: Config, out_dir: Path, pdf_worker: PdfWorker | None = None) -> dict[str, Path]:
-    """The HTML, JSON and PDF of ``run`` under ``out_dir``, and the eSCAN PDF when an eSCAN folder is configured.
+def start_reports(run: CheckRun, cfg: Config, out_dir: Path, worker: ReportWorker | None = None) -> Callable[[], dict[str, Path]]:
+    """Save ``run`` as JSON under ``out_dir`` (first: the data is kept whatever happens) and ask ``worker`` for the
+    HTML, the PDF and, when an eSCAN folder is configured, the eSCAN PDF; returns the call that waits for them.
 
-    With a ``pdf_worker`` (started before the sources were read) the two PDFs are written by it, from the
-    saved JSON, while this process writes the HTML; without one, or when it cannot, they are written here.
+    Without a worker, or when it cannot, that call writes them in this process.
     """
-    from plancheck.report import report_paths, write_html, write_json
+    from plancheck.report import report_paths, write_files, write_json
 
     paths = report_paths(run, out_dir)
     escan = (cfg.escan_dir, escan_name(cfg)) if cfg.escan_dir is not None else None
-    written = {"json": write_json(run, paths["json"])}  # first: the data is kept whatever happens
-    if pdf_worker is not None:
-        pdf_worker.send(written["json"], paths["pdf"], escan)
-    written["html"] = write_html(run, paths["html"])
-    pdfs = pdf_worker.answer() if pdf_worker is not None else None
-    return {**written, **(pdfs if pdfs is not None else write_pdfs(run, paths["pdf"], escan))}
+    saved = write_json(run, paths["json"])
+    if worker is not None:
+        worker.send(saved, paths["html"], paths["pdf"], escan)
+
+    def finish() -> dict[str, Path]:
+        written = worker.answer() if worker is not None else None
+        return {"json": saved, **(written if written is not None else write_files(run, paths["html"], paths["pdf"], escan))}
+
+    return finish
 
 
-def write_pdfs(run: CheckRun, pdf: Path, escan: tuple[Path, str] | None) -> dict[str, Path]:
-    """The chart-check PDF, and the eSCAN PDF of the run's comparison pages (none when it made none)."""
-    from plancheck.report import write_pdf
-    from plancheck.report.escan import write_escan_pdf
-
-    paths = {"pdf": write_pdf(run, pdf)}
-    page = write_escan_pdf(run, *escan) if escan is not None else None
-    return {**paths, "escan": page} if page is not None else paths
+def write_reports(run: CheckRun, cfg: Config, out_dir: Path) -> dict[str, Path]:
+    """The JSON, HTML and PDF of ``run`` under ``out_dir``, and the eSCAN PDF when an eSCAN folder is configured."""
+    return start_reports(run, cfg, out_dir)()
 
 
 def escan_name(cfg: Config) -> str:
@@ -80,36 +84,50 @@ def escan_name(cfg: Config) -> str:
     return str(cfg.extra.get("escan", {}).get("file_name", DEFAULT_NAME))
 
 
-def store_in_record(runs: list[CheckRun], cfg: Config, as_of: dt.datetime, out_dir: Path) -> list[str]:
-    """Store each run in the record (unchanged patients add nothing); one line per run saying where."""
-    import getpass
+class Record:
+    """The results database, opened when the first run is stored; one line per run saying where it went.
+    The first error (a database that cannot be opened) is kept, and raised once every patient is checked."""
 
-    from plancheck.record.db import open_record, results_url, session
-    from plancheck.record.store import store_run
+    def __init__(self, cfg: Config, as_of: dt.datetime | None, out: Path | None) -> None:
+        self.cfg, self.as_of, self.out = cfg, as_of, out
+        self.engine: Engine | None = None
+        self.lines: list[str] = []
+        self.error: PlancheckError | None = None
 
-    if not cfg.results_url and cfg.path is None:
-        return ["not stored in the record: no plancheck.toml (--config) and no [results] url"]
-    engine = open_record(results_url(cfg))
-    lines = []
-    with session(engine) as s:
-        for run in runs:
-            stored, new = store_run(s, run, as_of=as_of.astimezone(), created_by=getpass.getuser(), report_dir=str(out_dir))
-            said = "stored as run" if new else "unchanged since run"
-            lines.append(f"{run.patient_id}: {said} {stored.id}; next: plancheck review {stored.id}")
-    return lines
+    def store(self, run: CheckRun) -> None:
+        import getpass
+
+        from plancheck.record.db import open_record, results_url, session
+        from plancheck.record.store import store_run
+
+        if self.error is not None:
+            return
+        if not self.cfg.results_url and self.cfg.path is None:
+            self.lines = ["not stored in the record: no plancheck.toml (--config) and no [results] url"]
+            return
+        as_of = (self.as_of or dt.datetime.now().replace(microsecond=0)).astimezone()
+        try:
+            self.engine = self.engine or open_record(results_url(self.cfg))
+            with session(self.engine) as s:
+                stored, new = store_run(s, run, as_of=as_of, created_by=getpass.getuser(), report_dir=str(self.out or self.cfg.output_dir))
+                said = "stored as run" if new else "unchanged since run"
+                self.lines.append(f"{run.patient_id}: {said} {stored.id}; next: plancheck review {stored.id}")
+        except PlancheckError as exc:
+            self.error = exc
 
 
 def _check_one(patient_id: str, plan: str | None, kind: Kind, cfg: Config, rules: str | None, fmt: Format, out: Path | None,
-               today: dt.datetime | None, verbose: bool) -> CheckRun:
+               today: dt.datetime | None, verbose: bool, record: Record | None) -> CheckRun:
+    """Collect, check, show, store; the report files are written meanwhile by the worker (loaded on the other core while the sources were read)."""
     from rich.console import Console
     from rich.progress import Progress
 
     from plancheck.api import check_table
     from plancheck.paths import path_in
-    from plancheck.report.worker import PdfWorker
+    from plancheck.report.worker import ReportWorker
 
     writes = fmt == Format.terminal or out is not None
-    with PdfWorker() if writes else nullcontext() as pdf_worker:  # loads the PDF writers on another core while sources are read
+    with ReportWorker(pages=kind is not Kind.initial) if writes else nullcontext() as worker:
         table = collect_patient(patient_id, plan, cfg)
         out_dir = out or cfg.output_dir
         with Progress(console=Console(stderr=True), transient=True, disable=fmt == Format.json) as bar:
@@ -120,14 +138,18 @@ def _check_one(patient_id: str, plan: str | None, kind: Kind, cfg: Config, rules
 
             run = check_table(table, patient_id=patient_id, kind=kind.value, config=cfg, rules=rules, today=today,
                               figure_dir=path_in(out_dir, patient_id, "figures") if writes else None, progress=progress)
-        paths = write_reports(run, cfg, out_dir, pdf_worker) if writes else {}
+        finish = start_reports(run, cfg, out_dir, worker) if writes else dict
+        if fmt == Format.terminal:
+            from plancheck.report import render_terminal
+
+            render_terminal(run, console(), verbose=verbose)
+        if record is not None:
+            record.store(run)
+        paths = finish()
     if fmt == Format.terminal:
-        from plancheck.report import render_terminal
         from plancheck.report.terminal import data
 
-        screen = console()
-        render_terminal(run, screen, verbose=verbose)
-        screen.print(data("reports: " + ", ".join(str(p) for p in paths.values())), highlight=False, soft_wrap=True)
+        console().print(data("reports: " + ", ".join(str(p) for p in paths.values())), highlight=False, soft_wrap=True)
     return run
 
 
@@ -156,7 +178,6 @@ def check(
     import json
 
     from plancheck.cli.common import err
-    from plancheck.errors import PlancheckError
 
     setup_logging(verbose)
     cfg = config_from(config, mosaiq_url)
@@ -164,9 +185,10 @@ def check(
         raise typer.BadParameter("--plan names one patient's plan; give one patient ID with it")
     as_of = parse_today(today)
     runs, codes = [], []
+    stored = Record(cfg, as_of, out) if record else None
     for patient_id in patient_ids:
         try:
-            runs.append(_check_one(patient_id, plan, kind, cfg, rules, fmt, out, as_of, verbose))
+            runs.append(_check_one(patient_id, plan, kind, cfg, rules, fmt, out, as_of, verbose, stored))
             codes.append(runs[-1].exit_code)
         except PlancheckError as exc:
             if len(patient_ids) == 1:
@@ -175,8 +197,10 @@ def check(
             codes.append(exc.exit_code)
     if fmt == Format.json:
         typer.echo(runs[0].to_json() if len(patient_ids) == 1 else json.dumps([r.to_dict() for r in runs], indent=2, default=str))
-    if record and runs:
+    if stored is not None:
+        if stored.error is not None:
+            raise stored.error
         said = err if fmt == Format.json else console()  # stdout stays JSON alone
-        for line in store_in_record(runs, cfg, as_of or dt.datetime.now().replace(microsecond=0), out or cfg.output_dir):
+        for line in stored.lines:
             said.print(escape(line), highlight=False, soft_wrap=True)
     raise typer.Exit(max(codes))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from collections.abc import Sequence
 
@@ -47,6 +49,26 @@ class Comparison:
         text = f"{o['dose_percent_threshold']:g} %/{o['distance_mm_threshold']:g} mm {'local' if o['local_gamma'] else 'global'}"
         text += f", cutoff {o['lower_percent_dose_cutoff']:g} %"
         return text + (f", max γ {o['max_gamma']:g}" if o["max_gamma"] is not None else "")
+
+    def save(self, path: str | Path) -> Path:
+        """Keep the comparison as a compressed NumPy archive (about 20 kB a beam), so its page can be drawn
+        later, by another process (the report writer): the maps as arrays, the labels as one JSON string."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        labels = {"patient": self.patient, "plan": self.plan, "beam": self.beam, "delivered_at": self.delivered_at,
+                  "files": list(self.files), "gamma_options": self.gamma_options}
+        with path.open("wb") as handle:
+            np.savez_compressed(handle, labels=np.array(json.dumps(labels)), mlc=self.axes["mlc"], jaw=self.axes["jaw"],
+                                planned=self.planned, delivered=self.delivered, gamma=self.gamma)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> Comparison:
+        """A comparison kept by :meth:`save` (never a pickle: the archive holds plain arrays and text)."""
+        with np.load(path, allow_pickle=False) as data:
+            labels = json.loads(str(data["labels"]))
+            return cls(labels["patient"], labels["plan"], labels["beam"], labels["delivered_at"], tuple(labels["files"]),
+                       {"mlc": data["mlc"], "jaw": data["jaw"]}, data["planned"], data["delivered"], data["gamma"], labels["gamma_options"])
 
 
 def compare(

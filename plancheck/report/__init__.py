@@ -2,19 +2,20 @@
 
 ``render(run, fmt, path)`` draws one format; ``write_all(run, out_dir)`` files the
 HTML, JSON and PDF of a run as ``<out_dir>/<patient_id>/<YYYYMMDD_HHMMSS>_<kind>.*``.
-The PDF writer (fpdf, a third of a second to load) loads when a PDF is written, so
-``plancheck check`` can leave it to the worker process (``report.worker``).
+The PDF writer (fpdf, a third of a second to load) loads when a PDF is written and matplotlib
+when a comparison page is drawn (``report.pages``), so ``plancheck check`` can leave every file
+but the JSON to its worker process (``report.worker``).
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
 
 from plancheck.checks.results import CheckRun
-from plancheck.report.html import write_html
 from plancheck.report.json import load_run, write_json
 from plancheck.report.terminal import render_terminal
 from plancheck.paths import path_in, safe_name
@@ -43,11 +44,20 @@ def _file(writer: Callable[[CheckRun, Path], Path], fmt: str) -> Callable[[Check
     return write
 
 
-def write_pdf(run: CheckRun, path: str | Path) -> Path:
-    """The chart-check PDF (:func:`plancheck.report.pdf.write_pdf`), its library loaded on first use."""
-    from plancheck.report.pdf import write_pdf as write
+def _loaded_on_use(module: str) -> Callable[[CheckRun, str | Path], Path]:
+    """``module``'s ``write_<format>``, its library (jinja2, fpdf) loaded on first use: the process that shows
+    a run need not load what only its report worker uses."""
 
-    return write(run, path)
+    def write(run: CheckRun, path: str | Path) -> Path:
+        writer: Callable[[CheckRun, str | Path], Path] = getattr(importlib.import_module(f"plancheck.report.{module}"), f"write_{module}")
+        return writer(run, path)
+
+    write.__doc__ = f"Write the {module.upper()} report of ``run`` to ``path`` (:func:`plancheck.report.{module}.write_{module}`)."
+    return write
+
+
+write_html = _loaded_on_use("html")
+write_pdf = _loaded_on_use("pdf")
 
 
 RENDERERS: dict[str, Callable[[CheckRun, Path | None], Path | None]] = {
@@ -73,10 +83,20 @@ def report_paths(run: CheckRun, out_dir: str | Path) -> dict[str, Path]:
     return {fmt: path_in(out_dir, run.patient_id, stem, suffix=f".{fmt}") for fmt in FILE_FORMATS}
 
 
+def write_files(run: CheckRun, html: Path, pdf: Path, escan: tuple[Path, str] | None = None) -> dict[str, Path]:
+    """The HTML and the PDF of ``run`` (its comparison pages drawn first, by the HTML writer), and with an eSCAN
+    folder and file name template, the eSCAN PDF of those pages (none when the run made none)."""
+    from plancheck.report.escan import write_escan_pdf
+
+    paths = {"html": write_html(run, html), "pdf": write_pdf(run, pdf)}
+    page = write_escan_pdf(run, *escan) if escan is not None else None
+    return {**paths, "escan": page} if page is not None else paths
+
+
 def write_all(run: CheckRun, out_dir: str | Path) -> dict[str, Path]:
     """Write the JSON (first, so the data is kept whatever happens), HTML and PDF of ``run``."""
     paths = report_paths(run, out_dir)
-    return {"json": write_json(run, paths["json"]), "html": write_html(run, paths["html"]), "pdf": write_pdf(run, paths["pdf"])}
+    return {"json": write_json(run, paths["json"]), **write_files(run, paths["html"], paths["pdf"])}
 
 
-__all__ = ["RENDERERS", "ReportError", "load_run", "render", "render_terminal", "report_paths", "write_all", "write_html", "write_json", "write_pdf"]
+__all__ = ["RENDERERS", "ReportError", "load_run", "render", "render_terminal", "report_paths", "write_all", "write_files", "write_html", "write_json", "write_pdf"]

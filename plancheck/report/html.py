@@ -18,6 +18,7 @@ from markupsafe import Markup
 from plancheck.checks.results import SEVERITY, CheckResult, CheckRun, Status
 from plancheck.report.failures import failure_line
 from plancheck.report.labels import param_label
+from plancheck.report.pages import draw_pages
 from plancheck.report.view import LABELS, SYMBOLS, ReportError, build_view, by_severity, created_text, figure_path, printable
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -80,6 +81,7 @@ def render_html(run: CheckRun, *, figure_dirs: tuple[Path, ...] = ()) -> str:
 def write_html(run: CheckRun, path: str | Path) -> Path:
     """Write the HTML report to ``path`` (folders made as needed) and return the path."""
     path = Path(path)
+    draw_pages(run, (path.parent,))
     text = render_html(run, figure_dirs=(path.parent,))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

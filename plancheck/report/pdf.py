@@ -22,6 +22,7 @@ from fpdf.errors import FPDFUnicodeEncodingException
 from plancheck.checks.results import CheckRun, Status
 from plancheck.report.failures import Failure, failure_line
 from plancheck.report.pdftable import CellStyle, Measure, Table
+from plancheck.report.pages import draw_pages
 from plancheck.report.view import LABELS, SYMBOLS, ParamRow, RecordTable, ReportError, ReportView, build_view, created_text, figure_path, printable
 
 logger = logging.getLogger(__name__)
@@ -116,6 +117,7 @@ class ChartCheckPDF(FPDF):
 def write_pdf(run: CheckRun, path: str | Path) -> Path:
     """Write the chart-check PDF to ``path`` (folders made as needed) and return the path."""
     path = Path(path)
+    draw_pages(run, (path.parent,))
     view = build_view(run)
     try:
         pdf = draw_pdf(view, figure_dirs=(path.parent,))
