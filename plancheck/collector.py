@@ -49,8 +49,8 @@ def collect(patient_id: str, plan: str | None = None, config: Config | None = No
         except SourceError as exc:
             table.source_errors[name] = exc.message
             continue
-        except ConnectionFailed as exc:  # MOSAIQ, or the files a source finds through it: the other sources still run
-            table.source_errors[name] = exc.message if name == "mosaiq" else f"found through MOSAIQ, which could not be read: {exc.message}"
+        except ConnectionFailed as exc:  # MOSAIQ, or the documents a source finds through it (said so by its finder): the other sources still run
+            table.source_errors[name] = exc.message
             continue
         except Exception as exc:
             log.debug("source %s raised", name, exc_info=True)

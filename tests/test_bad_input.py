@@ -253,5 +253,11 @@ def test_an_unreachable_mosaiq_is_named_and_the_folder_sources_still_run(demo_cl
     mosaiq = table.source_errors["mosaiq"]
     assert mosaiq.startswith("mssql+pymssql://u@127.0.0.1:1/MOSAIQ: cannot reach MOSAIQ (Unable to connect")
     assert "unexpected" not in mosaiq and "b'" not in mosaiq and "\n" not in mosaiq
-    assert table.source_errors["plan_pdf"].startswith("found through MOSAIQ, which could not be read: ")
+    assert table.source_errors["plan_pdf"].startswith("mssql+pymssql://u@127.0.0.1:1/MOSAIQ: MOSAIQ's documents could not be searched: cannot reach MOSAIQ")
     assert {"rtplan", "monaco_tel", "icom"} <= set(table.sources) and not {"rtplan", "monaco_tel", "icom"} & set(table.source_errors)
+    # with a plain PDF folder as well, the plan and second-check PDFs are still read from it, and the run says from where
+    table = collect("015112", None, replace(cfg, mosaiq_url="mssql+pymssql://u@127.0.0.1:1/MOSAIQ", mosaiq_timeout_s=2, pdf_dir=cfg.documents_dir))
+    assert {"plan_pdf", "second_check"} <= set(table.sources) and not {"plan_pdf", "second_check"} & set(table.source_errors)
+    said = [w for w in table.warnings if w.startswith("plan_pdf: ")]
+    assert len(said) == 1 and said[0].endswith("; read from the other document folders")
+    assert said[0].startswith("plan_pdf: mssql+pymssql://u@127.0.0.1:1/MOSAIQ: MOSAIQ's documents could not be searched: cannot reach MOSAIQ (")

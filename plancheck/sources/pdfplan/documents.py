@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from plancheck.errors import SourceError
+from plancheck.errors import ConnectionFailed, SourceError
 from plancheck.sources.pdfplan.extract import extract
 from plancheck.sources.pdfplan.parse import choose, parse_document
 from plancheck.sources.pdfplan.template import TemplateSet
@@ -166,7 +166,10 @@ def records_finder(query: Callable[[str], Iterable[DocumentRecord]], types: Mapp
     """A finder over an OIS's documents: ``query(patient_id)`` returns every version of every document."""
 
     def finder(request: Request) -> list[DocumentRef]:
-        return refs_from_records(query(request.patient_id), types, origin)
+        try:
+            return refs_from_records(query(request.patient_id), types, origin)
+        except ConnectionFailed as exc:  # said as what it stops: the documents kept there (the source's other finders still run)
+            raise ConnectionFailed(f"{origin}'s documents could not be searched: {exc.what}", where=exc.where, fix=exc.fix) from None
 
     return finder
 

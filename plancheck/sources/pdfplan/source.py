@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from collections.abc import Sequence
 
-from plancheck.errors import SourceError
+from plancheck.errors import ConnectionFailed, SourceError
 from plancheck.sources import Reading, Request
 from plancheck.sources.pdfplan.convert import target_unit
 from plancheck.sources.pdfplan.finders import default_finders
@@ -60,8 +60,10 @@ def read_documents(request: Request, report_type: str, *, finders: Sequence[Docu
     finders = finders if finders is not None else default_finders(request.config, templates)
     if not finders:
         return None
-    refs = [ref for finder in finders for ref in finder(request)]
-    reading = Reading()
+    refs, unreachable = _find(request, finders)
+    if unreachable and not any(r.report_type == report_type for r in refs):
+        raise unreachable[0]  # the report may be where no finder could look: the source cannot say it has none
+    reading = Reading(warnings=[f"{e.where}: {e.what}; read from the other document folders" for e in unreachable])
     parsed, failed = _parse_candidates([r for r in refs if r.report_type == report_type], report_type, templates)
     chosen = _pick(parsed, request, report_type, reading)
     if chosen is None:
@@ -81,6 +83,18 @@ def read_documents(request: Request, report_type: str, *, finders: Sequence[Docu
         reading.warnings.append(f"{ref.path.name} names patient ID {printed_id!r}, not {request.patient_id!r}")
     reading.rows.extend(rows_from_parsed(result, ref))
     return reading
+
+
+def _find(request: Request, finders: Sequence[DocumentFinder]) -> tuple[list[DocumentRef], list[ConnectionFailed]]:
+    """Every finder's documents; a finder whose system cannot be reached (MOSAIQ) is kept aside, never stopping the others."""
+    refs: list[DocumentRef] = []
+    unreachable: list[ConnectionFailed] = []
+    for finder in finders:
+        try:
+            refs.extend(finder(request))
+        except ConnectionFailed as exc:
+            unreachable.append(exc)
+    return refs, unreachable
 
 
 def _parse_candidates(refs: list[DocumentRef], report_type: str, templates: TemplateSet
