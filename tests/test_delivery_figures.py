@@ -121,3 +121,25 @@ def test_the_first_report_draws_the_kept_pages_and_names_one_it_cannot(tmp_path:
     drawn = pages[1].stat().st_mtime_ns
     write_escan_pdf(run, tmp_path / "escan")  # a later report finds the page drawn: nothing is drawn twice
     assert pages[1].stat().st_mtime_ns == drawn
+
+
+def test_pages_drawn_by_forked_processes_match_and_name_the_bad_one(tmp_path: Path, caplog) -> None:
+    """The report worker's way: several processes draw the pages; each page is what one process draws."""
+    from plancheck.delivery.comparison import Comparison
+    from plancheck.report.pages import draw_pages
+
+    figures = tmp_path / "figures"
+    pages = [figures / f"gamma_{beam}.png" for beam in ("02x02", "03x03", "bad")]
+    for page in pages[:2]:
+        kept = _leaf_out(page.stem[6:])
+        assert isinstance(kept, Comparison)
+        kept.save(page.with_suffix(".npz"))
+    pages[2].with_suffix(".npz").write_bytes(b"PK\x03\x04 cut short")
+    run = CheckRun("PC-0001", "06MV", "weekly", "photon", ParamTable(),
+                   [CheckResult("delivery.gamma", "Gamma", "explicit", Status.FAIL, "", beam=p.stem[6:], figures=[str(p)]) for p in pages])
+    assert draw_pages(run, processes=3) == pages[:2]
+    assert not pages[2].exists() and "gamma_bad.png could not be drawn from gamma_bad.npz" in caplog.text
+    alone = tmp_path / "alone.png"
+    save_png(comparison_figure(Comparison.load(pages[0].with_suffix(".npz"))), alone)
+    with Image.open(alone) as one, Image.open(pages[0]) as forked:
+        assert np.array_equal(np.asarray(one), np.asarray(forked))

@@ -83,11 +83,13 @@ def report_paths(run: CheckRun, out_dir: str | Path) -> dict[str, Path]:
     return {fmt: path_in(out_dir, run.patient_id, stem, suffix=f".{fmt}") for fmt in FILE_FORMATS}
 
 
-def write_files(run: CheckRun, html: Path, pdf: Path, escan: tuple[Path, str] | None = None) -> dict[str, Path]:
-    """The HTML and the PDF of ``run`` (its comparison pages drawn first, by the HTML writer), and with an eSCAN
-    folder and file name template, the eSCAN PDF of those pages (none when the run made none)."""
+def write_files(run: CheckRun, html: Path, pdf: Path, escan: tuple[Path, str] | None = None, *, processes: int = 1) -> dict[str, Path]:
+    """The HTML and the PDF of ``run`` (its comparison pages drawn first, by up to ``processes`` processes), and
+    with an eSCAN folder and file name template, the eSCAN PDF of those pages (none when the run made none)."""
     from plancheck.report.escan import write_escan_pdf
+    from plancheck.report.pages import draw_pages
 
+    draw_pages(run, (html.parent,), processes=processes)
     paths = {"html": write_html(run, html), "pdf": write_pdf(run, pdf)}
     page = write_escan_pdf(run, *escan) if escan is not None else None
     return {**paths, "escan": page} if page is not None else paths

@@ -11,6 +11,8 @@ file; the check's result stands, and the report notes the page as not found.
 from __future__ import annotations
 
 import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from zipfile import BadZipFile
 
@@ -34,18 +36,37 @@ def undrawn(run: CheckRun, bases: tuple[Path, ...] = ()) -> list[Path]:
     return pages
 
 
-def draw_pages(run: CheckRun, bases: tuple[Path, ...] = ()) -> list[Path]:
-    """Draw every page of ``run`` not drawn yet from its kept comparison; returns the pages drawn."""
+def draw_pages(run: CheckRun, bases: tuple[Path, ...] = (), *, processes: int = 1) -> list[Path]:
+    """Draw every page of ``run`` not drawn yet from its kept comparison; returns the pages drawn.
+
+    With ``processes`` > 1 (the report worker: the first process only waits meanwhile) and more than one page,
+    the pages are drawn by that many forked copies of this process, matplotlib already loaded in each; where
+    fork is not available (Windows) they are drawn here, one after another.
+    """
     pages = undrawn(run, bases)
     if not pages:
         return []
-    from plancheck.delivery.comparison import Comparison
-    from plancheck.delivery.figures import comparison_figure, save_png  # matplotlib: only when a page is drawn
+    import plancheck.delivery.figures  # noqa: F401  matplotlib: only when a page is drawn, and before any fork
 
-    drawn = []
-    for page in pages:
-        try:
-            drawn.append(save_png(comparison_figure(Comparison.load(page.with_suffix(KEPT))), page))
-        except (OSError, ValueError, KeyError, EOFError, BadZipFile) as exc:  # a damaged or unreadable archive: named, the other pages still drawn
-            logger.warning("comparison page %s could not be drawn from %s: %s", page, page.with_suffix(KEPT).name, exc)
-    return drawn
+    workers = min(processes, len(pages)) if "fork" in multiprocessing.get_all_start_methods() else 1
+    if workers > 1:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            outcomes = list(pool.map(_draw, pages))
+    else:
+        outcomes = [_draw(page) for page in pages]
+    for page, problem in zip(pages, outcomes, strict=True):
+        if problem:  # a damaged or unreadable archive: named, the other pages still drawn
+            logger.warning("comparison page %s could not be drawn from %s: %s", page, page.with_suffix(KEPT).name, problem)
+    return [page for page, problem in zip(pages, outcomes, strict=True) if not problem]
+
+
+def _draw(page: Path) -> str:
+    """Draw one page from its kept comparison; what went wrong, or "" when it was drawn."""
+    from plancheck.delivery.comparison import Comparison
+    from plancheck.delivery.figures import comparison_figure, save_png
+
+    try:
+        save_png(comparison_figure(Comparison.load(page.with_suffix(KEPT))), page)
+    except (OSError, ValueError, KeyError, EOFError, BadZipFile) as exc:
+        return str(exc) or exc.__class__.__name__
+    return ""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -115,7 +116,8 @@ def serve(line: str) -> dict[str, Any]:
     request = json.loads(line)
     try:
         escan = (Path(request["escan"][0]), request["escan"][1]) if request["escan"] else None
-        paths = write_files(load_run(request["run"]), Path(request["html"]), Path(request["pdf"]), escan)
+        # the pages on every core: the first process only waits for this answer
+        paths = write_files(load_run(request["run"]), Path(request["html"]), Path(request["pdf"]), escan, processes=os.cpu_count() or 1)
     except PlancheckError as exc:
         return {"error": {"what": exc.what, "where": exc.where, "fix": exc.fix}}
     return {"paths": {name: str(path) for name, path in paths.items()}}
