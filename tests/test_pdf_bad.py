@@ -193,3 +193,20 @@ def test_cli_inspect_report_missing_its_table_exits_1_and_says_why(bad) -> None:
     assert result.exit_code == 1
     assert "result: the source would stop here: beams missing" in result.output
     assert "title '^Beam Summary' not found" in result.output
+
+
+def test_a_template_is_read_again_only_when_its_file_changed(tmp_path: Path) -> None:
+    from plancheck.sources.pdfplan.template import SHIPPED_DIR
+
+    shipped = sorted(SHIPPED_DIR.glob("*.yaml"))[0]
+    path = tmp_path / shipped.name
+    path.write_text(shipped.read_text(encoding="utf-8"), encoding="utf-8")
+    first = load_template(path)
+    assert load_template(path) is first  # unchanged: not read again
+    text = path.read_text(encoding="utf-8")
+    assert f"description: {first.description}" in text
+    path.write_text(text.replace(f"description: {first.description}", "description: edited by the clinic", 1), encoding="utf-8")
+    assert load_template(path).description == "edited by the clinic"
+    path.write_text("name: [", encoding="utf-8")  # a broken edit is an error naming the file, never the old template
+    with pytest.raises(TemplateError, match=re.escape(str(path))):
+        load_template(path)

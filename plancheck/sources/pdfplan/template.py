@@ -11,6 +11,7 @@ every key.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import string
 from dataclasses import dataclass, field
@@ -166,8 +167,19 @@ def load_templates(dirs: tuple[Path, ...] | list[Path] = (), *, shipped: bool = 
 
 
 def load_template(path: Path) -> Template:
-    """Read and validate one template file; TemplateError names the file and line."""
+    """Read and validate one template file; TemplateError names the file and line. A file read before and
+    unchanged since (same size and modification time) is not read again: the plan and the second-check
+    PDF sources of one run load the same templates."""
     path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise TemplateError(f"cannot read template ({exc.strerror})", where=str(path)) from None
+    return _load_template(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _load_template(path: Path, _mtime_ns: int, _size: int) -> Template:
     try:
         data = load_yaml_file(path)
     except YamlError as exc:
