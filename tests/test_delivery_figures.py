@@ -137,7 +137,8 @@ def test_pages_drawn_by_forked_processes_match_and_name_the_bad_one(tmp_path: Pa
     pages[2].with_suffix(".npz").write_bytes(b"PK\x03\x04 cut short")
     run = CheckRun("PC-0001", "06MV", "weekly", "photon", ParamTable(),
                    [CheckResult("delivery.gamma", "Gamma", "explicit", Status.FAIL, "", beam=p.stem[6:], figures=[str(p)]) for p in pages])
-    assert draw_pages(run, processes=3) == pages[:2]
+    assert draw_pages(run, (tmp_path / "elsewhere",), processes=3) == []  # never outside the report's folder
+    assert draw_pages(run, (tmp_path,), processes=3) == pages[:2]
     assert not pages[2].exists() and "gamma_bad.png could not be drawn from gamma_bad.npz" in caplog.text
     alone = tmp_path / "alone.png"
     save_png(comparison_figure(Comparison.load(pages[0].with_suffix(".npz"))), alone)

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from plancheck.checks.results import CheckRun
 from plancheck.paths import format_name, path_in
-from plancheck.report.pages import draw_pages
 from plancheck.report.view import printable
 
 DEFAULT_NAME = "{patient_id}.pdf"
@@ -38,7 +37,6 @@ def _latin(text: str) -> str:
 
 def write_escan_pdf(run: CheckRun, escan_dir: Path, name: str = DEFAULT_NAME) -> Path | None:
     """One PDF of every comparison page of ``run`` (None when the run made none)."""
-    draw_pages(run)
     pngs = figure_paths(run)
     if not pngs:
         return None

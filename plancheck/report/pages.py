@@ -1,8 +1,8 @@
-"""Comparison pages, drawn by the first report that shows them from the comparisons the checks kept.
+"""Comparison pages, drawn by the first report that shows them, from the comparisons the checks kept.
 
 A gamma check computes its comparison and keeps it beside the page it names
 (``gamma_<beam>_<delivery>.npz`` next to ``.png``, plancheck.delivery.comparison); it draws nothing.
-Each writer that shows pages (HTML, PDF, eSCAN PDF) first draws the ones not drawn yet, so
+The HTML and PDF writers first draw the pages not drawn yet (inside the report's folder), so
 matplotlib loads only where a page is drawn, and ``plancheck check`` leaves the drawing to its
 report worker on the machine's other core. A page that cannot be drawn is a warning naming the
 file; the check's result stands, and the report notes the page as not found.
@@ -22,8 +22,11 @@ logger = logging.getLogger(__name__)
 KEPT = ".npz"  # the suffix of a kept comparison
 
 
-def undrawn(run: CheckRun, bases: tuple[Path, ...] = ()) -> list[Path]:
-    """The PNG pages ``run`` names that are not drawn yet but whose comparison was kept (looked up as given, then under ``bases``)."""
+def undrawn(run: CheckRun, bases: tuple[Path, ...]) -> list[Path]:
+    """The PNG pages ``run`` names that are not drawn yet but whose comparison was kept (looked up as given, then
+    under ``bases``). Only pages inside one of ``bases`` (the report's folder) are drawn: the page names come from
+    the run, which may be a saved file, and a name from data never makes plancheck write outside the report's folder."""
+    folders = [b.resolve() for b in bases]
     pages = []
     for name in dict.fromkeys(f for r in run.results for f in r.figures if f.lower().endswith(".png")):
         path = Path(name)
@@ -31,13 +34,14 @@ def undrawn(run: CheckRun, bases: tuple[Path, ...] = ()) -> list[Path]:
             if page.is_file():
                 break
             if page.with_suffix(KEPT).is_file():
-                pages.append(page)
+                if any(page.resolve().is_relative_to(f) for f in folders):
+                    pages.append(page)
                 break
     return pages
 
 
-def draw_pages(run: CheckRun, bases: tuple[Path, ...] = (), *, processes: int = 1) -> list[Path]:
-    """Draw every page of ``run`` not drawn yet from its kept comparison; returns the pages drawn.
+def draw_pages(run: CheckRun, bases: tuple[Path, ...], *, processes: int = 1) -> list[Path]:
+    """Draw every page of ``run`` inside ``bases`` not drawn yet from its kept comparison; returns the pages drawn.
 
     With ``processes`` > 1 (the report worker: the first process only waits meanwhile) and more than one page,
     the pages are drawn by that many forked copies of this process, matplotlib already loaded in each; where
