@@ -82,12 +82,14 @@ def stage(label):
 from plancheck.cli.main import app
 stage("start-up: python, plancheck.cli")
 from plancheck.cli.check import Record, start_reports
+from plancheck.cli.common import loading
 from plancheck.cli.lookup import collect_patient
 from plancheck.config import load_config
 from plancheck.report.worker import ReportWorker
 cfg = load_config(Path(sys.argv[1]) / "plancheck.toml")
 worker = ReportWorker(pages=sys.argv[3] != "initial")  # as `plancheck check` does: the writers load in it while the sources are read
-table = collect_patient(sys.argv[2], None, cfg)
+with loading():  # as `plancheck check` does: the garbage collector paused while the libraries load
+    table = collect_patient(sys.argv[2], None, cfg)
 stage("collect (source imports + reads)")
 import datetime as dt
 from plancheck.api import check_table
@@ -107,6 +109,8 @@ stage("store in the record (worker writing)")
 finish()
 stage("wait: pages, HTML, PDF, eSCAN (worker)")
 print(f"total\t{time.perf_counter() - t0:.3f}")
+import gc
+gc.freeze()  # as plancheck.cli.main does at the end
 """
 
 

@@ -44,3 +44,17 @@ def test_help_is_plain_click_text(argv: list[str]) -> None:
 def test_probe_sees_a_heavy_import() -> None:
     """The probe itself can fail: the reports do load fpdf."""
     assert "fpdf" in _loaded_after("import plancheck.report.pdf")
+
+
+def test_loading_pauses_the_collector_then_freezes_what_was_loaded() -> None:
+    """`plancheck check` reads its sources with the cyclic collector paused; afterwards it runs again as before,
+    and what the imports made is frozen (never walked again). Checked in a new process: freezing is for good."""
+    code = (
+        "import gc\nfrom plancheck.cli.common import loading\n"
+        "with loading():\n    during = gc.isenabled()\n    import sqlalchemy\n"
+        "after, frozen = gc.isenabled(), gc.get_freeze_count()\n"
+        "gc.disable()\nwith loading():\n    pass\n"
+        "print('STATE:', during, after, frozen > 10_000, gc.isenabled())"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert "STATE: False True True False" in done.stdout  # a collector paused by someone else stays paused

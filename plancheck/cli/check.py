@@ -18,7 +18,7 @@ import typer
 
 from rich.markup import escape
 
-from plancheck.cli.common import ConfigOption, config_from, console, reports_errors, setup_logging
+from plancheck.cli.common import ConfigOption, config_from, console, loading, reports_errors, setup_logging
 from plancheck.cli.lookup import collect_patient
 from plancheck.errors import PlancheckError
 
@@ -128,7 +128,8 @@ def _check_one(patient_id: str, plan: str | None, kind: Kind, cfg: Config, rules
 
     writes = fmt == Format.terminal or out is not None
     with ReportWorker(pages=kind is not Kind.initial) if writes else nullcontext() as worker:
-        table = collect_patient(patient_id, plan, cfg)
+        with loading():
+            table = collect_patient(patient_id, plan, cfg)
         out_dir = out or cfg.output_dir
         with Progress(console=Console(stderr=True), transient=True, disable=fmt == Format.json) as bar:
             task = bar.add_task("checking", total=None)

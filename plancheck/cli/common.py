@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gc
 import logging
+from contextlib import contextmanager
 from pathlib import Path
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
@@ -22,6 +24,22 @@ F = TypeVar("F", bound=Callable[..., Any])
 err = Console(stderr=True)
 
 ConfigOption = typer.Option(None, "--config", "-c", help="plancheck.toml (default: $PLANCHECK_CONFIG, else ./plancheck.toml).", exists=False, dir_okay=False)
+
+
+@contextmanager
+def loading() -> Iterator[None]:
+    """While a command loads its libraries and reads its sources: the cyclic garbage collector paused, then what
+    was made frozen (never walked again). The imports make some 150,000 long-lived objects, and walking them
+    again and again cost 0.2 s of `plancheck check`; about 1,000 unreachable objects are left to the end of the
+    process (measured in benchmarks/bench_check.py)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 def reports_errors(func: F) -> F:

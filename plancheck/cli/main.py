@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import typer
 
 from plancheck.version import __version__
@@ -58,4 +60,9 @@ def version() -> None:
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    finally:
+        # the process ends now: a frozen collector leaves the interpreter's shutdown the million objects of the
+        # libraries a command loaded (0.2-0.3 s of `plancheck check`); files, connections and atexit handlers close as usual
+        gc.freeze()

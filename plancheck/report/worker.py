@@ -15,6 +15,7 @@ the first process.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -139,6 +140,7 @@ def main() -> None:
         answer = serve(line)
         answer["warnings"] = warnings.messages
         sys.stdout.write(json.dumps(answer) + "\n")
+    gc.freeze()  # as plancheck.cli.main does: the first process waits for this one to end, so its shutdown is kept short
 
 
 if __name__ == "__main__":
