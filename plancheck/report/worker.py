@@ -133,6 +133,7 @@ def main() -> None:
 
     if "--pages" in sys.argv[1:]:
         import plancheck.delivery.figures  # noqa: F401  matplotlib, for the comparison pages
+    gc.freeze()  # what the imports made is never walked again by the collector while pages are drawn (nor in forked copies)
     warnings = _Warnings()
     logging.getLogger("plancheck").addHandler(warnings)
     line = sys.stdin.readline()
@@ -140,7 +141,7 @@ def main() -> None:
         answer = serve(line)
         answer["warnings"] = warnings.messages
         sys.stdout.write(json.dumps(answer) + "\n")
-    gc.freeze()  # as plancheck.cli.main does: the first process waits for this one to end, so its shutdown is kept short
+    gc.freeze()  # as plancheck.cli.main does at the end: the first process waits for this one to end, so its shutdown is kept short
 
 
 if __name__ == "__main__":
