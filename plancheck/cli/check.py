@@ -115,6 +115,11 @@ class Record:
         except PlancheckError as exc:
             self.error = exc
 
+    def close(self) -> None:
+        """Close the record's connections (a PostgreSQL server then sees the client leave, not a dropped socket)."""
+        if self.engine is not None:
+            self.engine.dispose()
+
 
 def _check_one(patient_id: str, plan: str | None, kind: Kind, cfg: Config, rules: str | None, fmt: Format, out: Path | None,
                today: dt.datetime | None, verbose: bool, record: Record | None) -> CheckRun:
@@ -199,6 +204,7 @@ def check(
     if fmt == Format.json:
         typer.echo(runs[0].to_json() if len(patient_ids) == 1 else json.dumps([r.to_dict() for r in runs], indent=2, default=str))
     if stored is not None:
+        stored.close()
         if stored.error is not None:
             raise stored.error
         said = err if fmt == Format.json else console()  # stdout stays JSON alone
