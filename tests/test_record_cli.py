@@ -87,3 +87,13 @@ def test_check_stores_several_patients_and_an_unchanged_one_once(record, results
     history = json.loads(invoke("history", "00017R", "--format", "json", *config).stdout)
     assert [r["id"] for r in history["runs"]] == [2] and history["runs"][0]["findings"]["new"] > 5
     assert invoke("check", "00017R", "--kind", "weekly", "--no-record", *config, *TODAY).stdout.count("stored") == 0
+
+
+def test_a_results_database_that_cannot_be_opened_loses_no_check(demo_clinic, tmp_path: Path) -> None:
+    """Every patient is still checked and its reports written; the record's error is said once, at the end, exit 2."""
+    _clinic, cfg = demo_clinic
+    config = ["--config", _toml(cfg, f"sqlite:///{tmp_path / 'no-such-folder' / 'record.db'}", tmp_path)]
+    done = invoke("check", "015112", "00017R", "--kind", "initial", *config, *TODAY, "--out", str(tmp_path / "out"))
+    assert done.exit_code == 2, done.output
+    assert done.output.count("cannot open the results database") == 1 and "stored" not in done.output
+    assert {p.parent.name for p in (tmp_path / "out").rglob("*.pdf")} == {"015112", "00017R"}
