@@ -273,3 +273,22 @@ def test_config_is_found_from_the_environment_or_the_working_folder(clinic, tmp_
     monkeypatch.setenv("PLANCHECK_CONFIG", str(tmp_path / "nope.toml"))
     missing = invoke("deliveries", "00017R")
     assert missing.exit_code == 2 and "PLANCHECK_CONFIG" in missing.output
+
+
+def test_a_later_run_never_shows_an_earlier_runs_page(clinic, tmp_path: Path) -> None:
+    """Pages are named by beam and delivery: a second check of the same deliveries takes the first run's page
+    away when it keeps its own comparison, and its own report draws the page from that comparison."""
+    from plancheck.api import check_table
+    from plancheck.report import write_all
+
+    _, config = clinic
+    table = collect("00017R", None, config)
+    figures = tmp_path / "00017R" / "figures"
+    first = check_table(table, patient_id="00017R", kind="weekly", config=config, today=DEMO_TODAY, figure_dir=figures)
+    write_all(first, tmp_path)
+    (page,) = [Path(f) for r in first.results if r.id == "delivery.gamma" and r.beam == "1-2" for f in r.figures]
+    assert page.is_file()
+    second = check_table(table, patient_id="00017R", kind="weekly", config=config, today=DEMO_TODAY, figure_dir=figures)
+    assert not page.exists() and page.with_suffix(".npz").is_file()  # the first run's page is gone before anything shows it
+    write_all(second, tmp_path)
+    assert page.is_file()

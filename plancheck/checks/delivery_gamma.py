@@ -83,6 +83,7 @@ def _figure(ctx: CheckContext, c: Pair, outcome: Comparison) -> list[str]:
     if ctx.figure_dir is None:
         return []
     page = path_in(ctx.figure_dir, f"gamma_{c.beam}_{c.label}", suffix=".png")
+    page.unlink(missing_ok=True)  # a page of an earlier run of this delivery: drawn again from this comparison, never shown stale
     outcome.save(page.with_suffix(".npz"))
     return [str(page)]
 
