@@ -14,6 +14,7 @@ from plancheck.checks.results import CheckRun
 from plancheck.config import Config
 from plancheck.record.db import open_record, session
 from plancheck.record.store import store_run
+from tests.record_db import RecordCopies
 from tests.web_client import add_role_users, make_app
 
 PATIENT = "00017R"
@@ -50,9 +51,10 @@ def store(url: str, run: CheckRun) -> int:
     return run_id
 
 
-def stored_app(url: str, tmp_path: Path, demo_clinic: DemoClinicFixture, run: CheckRun) -> Stored:
-    """A record at ``url`` with the role users and ``run`` stored; signed PDFs go to ``tmp_path``/escan (the shared clinic stays as built)."""
-    add_role_users(url)
+def stored_app(url: str, tmp_path: Path, demo_clinic: DemoClinicFixture, run: CheckRun, copies: RecordCopies) -> Stored:
+    """A record at ``url`` with the role users (a copy of the record add_role_users made once) and ``run`` stored;
+    signed PDFs go to ``tmp_path``/escan (the shared clinic stays as built)."""
+    copies.fill(url, add_role_users)
     run_id = store(url, run)
     config = replace(demo_clinic[1], results_url=url, escan_dir=tmp_path / "escan", output_dir=tmp_path / "results")
     return Stored(make_app(config), config, run_id, url)
