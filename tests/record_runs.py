@@ -34,14 +34,20 @@ def edited(table: ParamTable, beam: str, param: str, value: Any, source: str = "
 
 
 @pytest.fixture(scope="session")
-def weekly_runs(demo_clinic: Any) -> dict[str, CheckRun]:
+def weekly_run(demo_clinic: Any) -> CheckRun:
+    """00017R's weekly check on the demo clinic as of the demo's day, checked once per test session."""
+    _clinic, cfg = demo_clinic
+    return check_table(collect("00017R", config=cfg), kind="weekly", config=cfg, today=DEMO_TODAY, patient_id="00017R")
+
+
+@pytest.fixture(scope="session")
+def weekly_runs(demo_clinic: Any, weekly_run: CheckRun) -> dict[str, CheckRun]:
     """00017R's weekly check as found, and after MOSAIQ was edited: energy of 1-2 fixed, MU of 1-2 changed again; and its initial check."""
     _clinic, cfg = demo_clinic
     table = collect("00017R", config=cfg)
     later = edited(edited(table, "1-2", "energy", "6X"), "1-2", "mu", 170.0)
     run = {"kind": "weekly", "config": cfg, "today": DEMO_TODAY, "patient_id": "00017R"}
-    return {"found": check_table(table, **run), "edited": check_table(later, **run),
-            "initial": check_table(table, **{**run, "kind": "initial"})}
+    return {"found": weekly_run, "edited": check_table(later, **run), "initial": check_table(table, **{**run, "kind": "initial"})}
 
 
 def add_people(url: str) -> None:

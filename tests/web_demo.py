@@ -7,7 +7,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi import FastAPI
 
 from plancheck.checks.results import CheckRun
@@ -15,6 +14,7 @@ from plancheck.config import Config
 from plancheck.record.db import open_record, session
 from plancheck.record.store import store_run
 from tests.record_db import RecordCopies
+from tests.record_runs import weekly_run  # noqa: F401  (fixture: 00017R's weekly check, once per session)
 from tests.web_client import add_role_users, make_app
 
 PATIENT = "00017R"
@@ -27,16 +27,6 @@ class Stored:
     config: Config
     run_id: int
     url: str
-
-
-@pytest.fixture(scope="session")
-def weekly_run(demo_clinic: DemoClinicFixture) -> CheckRun:
-    """00017R's weekly check on the demo clinic as of the demo's day, checked once per test session."""
-    from plancheck.api import check
-    from plancheck.demo.mosaiq_db import DEMO_TODAY
-
-    _clinic, config = demo_clinic
-    return check(PATIENT, kind="weekly", config=config, today=DEMO_TODAY)
 
 
 def store(url: str, run: CheckRun) -> int:
