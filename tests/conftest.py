@@ -11,8 +11,9 @@ import pytest
 from plancheck.sources.rtplan import load, rows_from_dataset
 from plancheck.table import ParamTable
 
-from tests.record_db import _postgres_databases, results_url  # noqa: F401  (fixtures: a results database on SQLite and PostgreSQL)
-from tests.record_runs import record, weekly_runs  # noqa: F401  (fixtures: the demo's 00017R runs, a record with its users)
+from tests.record_db import _postgres_databases, other_results_url, record_copies, results_url  # noqa: F401  (fixtures: results databases on SQLite and PostgreSQL, copies of built ones)
+from tests.real_mosaiq import real_mosaiq_path  # noqa: F401  (fixture: the real MOSAIQ extract pymedphys ships, built once)
+from tests.record_runs import record, weekly_run, weekly_runs  # noqa: F401  (fixtures: the demo's 00017R runs, a record with its users)
 
 PMP = Path(pymedphys.__file__).parent
 VMAT_PLAN = PMP / "_experimental/serviceplans/templates/vmat_example.dcm"

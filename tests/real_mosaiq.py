@@ -17,6 +17,7 @@ from typing import Any
 from collections.abc import Callable
 
 import pymedphys
+import pytest
 from sqlalchemy import BigInteger, Boolean, Column, DateTime, Float, Integer, LargeBinary, MetaData, SmallInteger, String, Table, create_engine, insert
 
 DATA = Path(pymedphys.__file__).parent / "_mosaiq" / "mock" / "data"
@@ -68,3 +69,11 @@ def build_real_mosaiq(path: Path, rename: Callable[[str, str], str | None] = lam
                 conn.execute(insert(table), rows)
     engine.dispose()
     return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def real_mosaiq_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The extract as built once per test session, shared: read it only (a test that changes it works on a copy)."""
+    path = tmp_path_factory.mktemp("real-mosaiq") / "mosaiq.db"
+    build_real_mosaiq(path)
+    return path

@@ -20,6 +20,7 @@ from plancheck.record.db import open_record, session
 from plancheck.record.models import Run
 from plancheck.record.settings import BatchSettings
 from plancheck.record.worklist import due_checks
+from tests.demo_copy import copy_clinic
 
 ON = DEMO_TODAY.date() + dt.timedelta(days=7)  # a week on: every demo patient's weekly (or final) check is due
 TODAY = dt.datetime.combine(ON, dt.time(12, 0))
@@ -114,13 +115,12 @@ def test_the_same_tasks_on_a_dask_cluster(demo_clinic, tmp_path: Path) -> None:
     assert all(o.new and o.run_id for o in result.outcomes if not o.error) and _runs(engine) == 2
 
 
-def test_a_grown_clinics_copies_are_checked_like_their_originals(tmp_path: Path) -> None:
+def test_a_grown_clinics_copies_are_checked_like_their_originals(demo_clinic, tmp_path: Path) -> None:
     """The benchmark's clinic: each copy reads from every source and ends like the patient it copies."""
     from plancheck.api import check
-    from plancheck.demo.clinic import build_clinic
     from plancheck.demo.grow import grow_clinic
 
-    clinic, cfg = build_clinic(tmp_path / "clinic")
+    clinic, cfg = copy_clinic(demo_clinic, tmp_path / "clinic")
     assert grow_clinic(clinic, len(clinic.patients) + 2) == ["G00001", "G00002"]
     assert {line.patient_id for line in due_checks(cfg, open_record(f"sqlite:///{tmp_path / 'r.db'}"), ON)} >= {"G00001", "G00002"}
     for copy, original in (("G00001", "015112"), ("G00002", "00017R")):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,14 +11,10 @@ from plancheck.sources.mosaiq.connect import Mosaiq
 from plancheck.sources.mosaiq.lookup import near_patient_ids, plan_names
 from plancheck.sources.mosaiq.meanings import SITE_VOID
 
-sys.path.insert(0, str(Path(__file__).parent))
-from real_mosaiq import build_real_mosaiq
-
 
 @pytest.fixture(scope="module")
-def real(tmp_path_factory: pytest.TempPathFactory) -> tuple[Mosaiq, sqlite3.Connection]:
-    path = tmp_path_factory.mktemp("real") / "mosaiq.db"
-    return Mosaiq(build_real_mosaiq(path)), sqlite3.connect(path)
+def real(real_mosaiq_path: Path) -> tuple[Mosaiq, sqlite3.Connection]:
+    return Mosaiq(f"sqlite:///{real_mosaiq_path}"), sqlite3.connect(real_mosaiq_path)
 
 
 @pytest.mark.parametrize(("typed", "stored"), [("2e69b18-d", "02E69B18-D"), ("102", "00102"), ("lungsbrt", "LungSBRT"), ("ida_1X", "IDA_1x")])

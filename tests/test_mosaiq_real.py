@@ -6,6 +6,7 @@ Every expectation is computed here from the raw rows (sqlite3, numpy), never fro
 from __future__ import annotations
 
 import collections
+import shutil
 import sqlite3
 import sys
 from pathlib import Path
@@ -33,10 +34,8 @@ ABSENT = ("Dose_Hst", "Schedule", "Object")
 
 
 @pytest.fixture(scope="session")
-def real(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, sqlite3.Connection]:
-    path = tmp_path_factory.mktemp("real") / "mosaiq.db"
-    url = build_real_mosaiq(path)
-    return url, sqlite3.connect(path)
+def real(real_mosaiq_path: Path) -> tuple[str, sqlite3.Connection]:
+    return f"sqlite:///{real_mosaiq_path}", sqlite3.connect(real_mosaiq_path)
 
 
 @pytest.fixture(scope="session")
@@ -259,7 +258,10 @@ def test_doctor_exit_codes(real, tmp_path: Path) -> None:
     from plancheck.cli.main import app
 
     path = tmp_path / "no_site.db"
-    build_real_mosaiq(path, lambda table, column: None if (table, column) == ("Site", "SIT_SET_ID") else column)
+    shutil.copyfile(real[0].removeprefix("sqlite:///"), path)
+    with sqlite3.connect(path) as con:
+        con.execute("ALTER TABLE Site DROP COLUMN SIT_SET_ID")
+    con.close()
     lacking = CliRunner().invoke(app, ["mosaiq", "doctor", "--mosaiq-url", f"sqlite:///{path}"])
     assert lacking.exit_code == 1 and "MOSAIQ has no Site.SIT_SET_ID: the MOSAIQ source cannot read without it" in lacking.output
     unreachable = CliRunner().invoke(app, ["mosaiq", "doctor", "--mosaiq-url", "mssql+pymssql://u:PW@127.0.0.1:1/MOSAIQ"])

@@ -15,6 +15,7 @@ from plancheck.checks import scope
 from plancheck.collector import readers
 from plancheck.config import _FOLDER_KEYS
 from plancheck.table import SOURCES, Param, ParamTable, SchemaError
+from tests.package_source import parsed_modules
 
 ROOT = Path(plancheck.__file__).parent
 NAMES = set(registry.NAMES)
@@ -80,8 +81,7 @@ def _source_lists(tree: ast.AST) -> list[int]:
 
 def test_no_module_names_an_unregistered_source_or_repeats_a_list_of_sources() -> None:
     unknown, lists = [], []
-    for path in sorted(ROOT.rglob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+    for path, tree in parsed_modules():
         where = path.relative_to(ROOT.parent)
         unknown += [f"{where}:{line}: {value!r}" for line, value in _literal_sources(tree) if value not in NAMES]
         if path != ROOT / "registry.py":

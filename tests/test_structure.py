@@ -8,6 +8,7 @@ from pathlib import Path
 
 
 import plancheck
+from tests.package_source import parsed_modules
 
 ROOT = Path(plancheck.__file__).parent
 
@@ -19,11 +20,12 @@ def _module_name(path: Path) -> str:
 
 def import_graph() -> dict[str, set[str]]:
     """Module -> the plancheck modules it imports (anywhere in the file)."""
-    modules = {_module_name(p): p for p in ROOT.rglob("*.py")}
+    trees = {_module_name(p): (p, tree) for p, tree in parsed_modules()}
+    modules = {name: path for name, (path, _tree) in trees.items()}
     graph: dict[str, set[str]] = {m: set() for m in modules}
-    for name, path in modules.items():
+    for name, (path, tree) in trees.items():
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(tree):
             targets: list[str] = []
             if isinstance(node, ast.Import):
                 targets = [a.name for a in node.names]

@@ -1,7 +1,11 @@
 """The whole review of 00017R's weekly check in a real browser (Playwright driving Debian's chromium) against the
 app served for real by uvicorn on a loopback port: log in, worklist, check page, tick, dispose, sign, the PDF in
 eSCAN, the worklist updated; a viewer cannot sign; a request without the CSRF token is refused; the same record as
-through the JSON API. Screenshots of the main pages at 1440 and 1024 px go to $PLANCHECK_WEB_SCREENSHOTS (else tmp)."""
+through the JSON API. Screenshots of the main pages at 1440 and 1024 px go to $PLANCHECK_WEB_SCREENSHOTS (else tmp).
+
+One walk per database engine: the whole review on the real PostgreSQL server, the viewer's and the admin's on
+SQLite. What the browser does is the same on either; every route they call is also driven on both engines,
+pages and JSON API alike, by tests/test_web_review.py."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from plancheck.checks.results import CheckRun
+from tests.record_db import RecordCopies, new_database
 from tests.test_web_review import COMMENT, MEANING, _record, review_through_api
 from tests.web_client import PASSWORD, log_in
 from tests.web_demo import PATIENT, DemoClinicFixture, Stored, stored_app, weekly_run  # noqa: F401  (fixture)
@@ -86,9 +91,9 @@ def review_in_browser(page: Page, base: str, stored: Stored, shots: Path) -> Non
 
 
 @pytest.mark.slow
-def test_the_whole_review_in_chromium(browser: Browser, results_url: str, tmp_path: Path, demo_clinic: DemoClinicFixture,
-                                      weekly_run: CheckRun, shots: Path) -> None:  # noqa: F811
-    stored = stored_app(results_url, tmp_path, demo_clinic, weekly_run)
+def test_the_whole_review_in_chromium(browser: Browser, tmp_path: Path, demo_clinic: DemoClinicFixture, weekly_run: CheckRun,  # noqa: F811
+                                      shots: Path, record_copies: RecordCopies, _postgres_databases: list[str]) -> None:
+    stored = stored_app(new_database("postgresql", tmp_path, _postgres_databases), tmp_path, demo_clinic, weekly_run, record_copies)
     with live_server(stored.app) as base:
         page = browser.new_page(viewport={"width": 1440, "height": 900})
         log_in_page(page, base, "physicist")
@@ -105,7 +110,7 @@ def test_the_whole_review_in_chromium(browser: Browser, results_url: str, tmp_pa
         snap(page, shots, "api")
         browser_record = _record(_client_of(stored, "viewer"), stored.run_id)
         page.close()
-    other = stored_app(f"sqlite:///{tmp_path / 'api.db'}", tmp_path / "api", demo_clinic, weekly_run)
+    other = stored_app(f"sqlite:///{tmp_path / 'api.db'}", tmp_path / "api", demo_clinic, weekly_run, record_copies)
     api = TestClient(other.app)
     review_through_api(api, other.run_id, log_in(api, "physicist"))
     assert browser_record == _record(api, other.run_id)  # the same actions through the JSON API give the same record
@@ -118,8 +123,9 @@ def _client_of(stored: Stored, username: str) -> TestClient:
 
 
 @pytest.mark.slow
-def test_a_viewer_cannot_sign_and_csrf_is_required(browser: Browser, tmp_path: Path, demo_clinic: DemoClinicFixture, weekly_run: CheckRun, shots: Path) -> None:  # noqa: F811
-    stored = stored_app(f"sqlite:///{tmp_path / 'record.db'}", tmp_path, demo_clinic, weekly_run)
+def test_a_viewer_cannot_sign_and_csrf_is_required(browser: Browser, tmp_path: Path, demo_clinic: DemoClinicFixture, weekly_run: CheckRun,  # noqa: F811
+                                                   shots: Path, record_copies: RecordCopies) -> None:
+    stored = stored_app(f"sqlite:///{tmp_path / 'record.db'}", tmp_path, demo_clinic, weekly_run, record_copies)
     with live_server(stored.app) as base:
         viewer = browser.new_page(viewport={"width": 1440, "height": 900})
         log_in_page(viewer, base, "viewer")

@@ -41,7 +41,7 @@ def test_the_demo_record_reviewed_in_the_app(tmp_path: Path, demo_clinic: DemoCl
     deadline = time.monotonic() + 240
     while not (job := client.get(f"/api/jobs/{started['id']}").json())["finished"]:
         assert time.monotonic() < deadline, "this week's check did not finish"
-        time.sleep(0.5)
+        time.sleep(0.05)
     assert not job["errors"] and len(job["result"]["runs"]) == 1
     this_week = job["result"]["runs"][0]
     review = client.get(f"/api/runs/{this_week}").json()["review"]

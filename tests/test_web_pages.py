@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.record_db import RecordCopies
 from tests.web_client import PASSWORD, add_role_users, log_in, make_app
 from tests.web_demo import DemoClinicFixture
 
 
 @pytest.fixture
-def client(tmp_path: Path, demo_clinic: DemoClinicFixture) -> TestClient:
-    url = f"sqlite:///{tmp_path / 'record.db'}"
-    add_role_users(url)
+def client(tmp_path: Path, demo_clinic: DemoClinicFixture, record_copies: RecordCopies) -> TestClient:
+    url = record_copies.fill(f"sqlite:///{tmp_path / 'record.db'}", add_role_users)
     config = replace(demo_clinic[1], results_url=url, output_dir=tmp_path / "results", escan_dir=tmp_path / "escan")
     return TestClient(make_app(config))
 
@@ -35,7 +35,7 @@ def wait_for(client: TestClient, job_id: str, timeout_s: float = 240) -> dict[st
         job = client.get(f"/api/jobs/{job_id}").json()
         if job["finished"]:
             return dict(job)
-        time.sleep(0.5)
+        time.sleep(0.05)  # the job runs in the app's own thread: ask again soon, the deadline bounds a hang
     raise AssertionError(f"job {job_id} did not finish")
 
 

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from plancheck.checks.results import CheckRun
 from plancheck.report.json import run_from_dict
+from tests.record_db import RecordCopies
 from tests.web_client import PASSWORD, log_in
 from tests.web_demo import PATIENT, DemoClinicFixture, Stored, store, stored_app, weekly_run  # noqa: F401  (fixture)
 
@@ -21,8 +22,8 @@ COMMENT = "checked with the planner: <b>as intended</b>"
 
 
 @pytest.fixture
-def stored(results_url: str, tmp_path: Path, demo_clinic: DemoClinicFixture, weekly_run: CheckRun) -> Stored:  # noqa: F811
-    return stored_app(results_url, tmp_path, demo_clinic, weekly_run)
+def stored(results_url: str, tmp_path: Path, demo_clinic: DemoClinicFixture, weekly_run: CheckRun, record_copies: RecordCopies) -> Stored:  # noqa: F811
+    return stored_app(results_url, tmp_path, demo_clinic, weekly_run, record_copies)
 
 
 def _row(html: str, beam: str, param: str) -> str:
@@ -101,11 +102,12 @@ def review_through_pages(client: TestClient, run_id: int, token: str) -> None:
     assert f"manual checks ticked: {len(checks)} of {len(checks)}" in page.text and "to tick" not in page.text.split('id="summary"')[1][:200]
 
 
-def test_pages_and_api_give_the_same_record(stored: Stored, tmp_path: Path, demo_clinic: DemoClinicFixture, weekly_run: CheckRun) -> None:  # noqa: F811
+def test_pages_and_api_give_the_same_record(stored: Stored, other_results_url: str, tmp_path: Path, demo_clinic: DemoClinicFixture,
+                                           weekly_run: CheckRun, record_copies: RecordCopies) -> None:  # noqa: F811
     api = TestClient(stored.app)
     token = log_in(api, "physicist")
     review_through_api(api, stored.run_id, token)
-    other = stored_app(f"sqlite:///{tmp_path / 'pages.db'}", tmp_path / "pages", demo_clinic, weekly_run)
+    other = stored_app(other_results_url, tmp_path / "pages", demo_clinic, weekly_run, record_copies)  # the pages on the same engine
     pages = TestClient(other.app)
     review_through_pages(pages, other.run_id, log_in(pages, "physicist"))
     by_api, by_pages = _record(api, stored.run_id), _record(pages, other.run_id)
@@ -122,13 +124,14 @@ def test_pages_and_api_give_the_same_record(stored: Stored, tmp_path: Path, demo
     assert f'amends <a href="/runs/{stored.run_id}">' in page and 'id="sign-form"' in page
 
 
-def test_data_is_shown_as_data(results_url: str, tmp_path: Path, demo_clinic: DemoClinicFixture, weekly_run: CheckRun) -> None:  # noqa: F811
+def test_data_is_shown_as_data(results_url: str, tmp_path: Path, demo_clinic: DemoClinicFixture, weekly_run: CheckRun,  # noqa: F811
+                               record_copies: RecordCopies) -> None:
     data = weekly_run.to_dict()
     evil = "<script>alert('x')</script>"
     for row in data["table"]:
         if row["param"] == "patient_name":
             row["value"] = evil
-    stored = stored_app(results_url, tmp_path, demo_clinic, run_from_dict(data))
+    stored = stored_app(results_url, tmp_path, demo_clinic, run_from_dict(data), record_copies)
     client = TestClient(stored.app)
     token = log_in(client, "physicist")
     fid = client.get(f"/api/runs/{stored.run_id}").json()["review"]["new"][0]["finding_id"]

@@ -13,13 +13,13 @@ from fastapi.testclient import TestClient
 
 from plancheck.web.app import API_PAGES, COOKIE
 from plancheck.web.auth import PUBLIC, SAFE_METHODS, flat_routes, route_role
+from tests.record_db import RecordCopies
 from tests.web_client import PASSWORD, add_role_users, form_token, log_in, make_app, record_config
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> FastAPI:
-    url = f"sqlite:///{tmp_path / 'record.db'}"
-    add_role_users(url)
+def app(tmp_path: Path, record_copies: RecordCopies) -> FastAPI:
+    url = record_copies.fill(f"sqlite:///{tmp_path / 'record.db'}", add_role_users)
     return make_app(record_config(tmp_path, url))
 
 
@@ -110,9 +110,8 @@ def test_log_in_form_needs_its_token_and_the_right_password(app: FastAPI) -> Non
     assert client.get("/api/worklist").status_code == 401
 
 
-def test_session_cookie_flags_and_fresh_token_after_log_in(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'record.db'}"
-    add_role_users(url)
+def test_session_cookie_flags_and_fresh_token_after_log_in(tmp_path: Path, record_copies: RecordCopies) -> None:
+    url = record_copies.fill(f"sqlite:///{tmp_path / 'record.db'}", add_role_users)
     client = TestClient(make_app(record_config(tmp_path, url), cookie_secure=True, same_site="strict"), base_url="https://testserver")
     before = form_token(client.get("/login").text)
     answer = client.post("/login", data={"username": "viewer", "password": PASSWORD, "csrf_token": before}, follow_redirects=False)
@@ -137,9 +136,8 @@ def test_a_disabled_user_is_logged_out(app: FastAPI) -> None:
     assert viewer.get("/api/docs", follow_redirects=False).status_code == 303
 
 
-def test_sso_header_only_when_enabled_and_only_from_a_trusted_proxy(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'record.db'}"
-    add_role_users(url)
+def test_sso_header_only_when_enabled_and_only_from_a_trusted_proxy(tmp_path: Path, record_copies: RecordCopies) -> None:
+    url = record_copies.fill(f"sqlite:///{tmp_path / 'record.db'}", add_role_users)
     config = record_config(tmp_path, url)
     off = TestClient(make_app(config))
     assert off.get("/api/docs", headers={"X-Remote-User": "admin"}, follow_redirects=False).status_code == 303

@@ -20,15 +20,12 @@ from plancheck.sources.pdfplan.documents import DocumentRef
 from plancheck.sources.pdfplan.template import SHIPPED_DIR, Template, load_templates
 from plancheck.vocabulary import ParamSpec
 from report_cases import sample_run
+from tests.package_source import parsed_modules
 
 ROOT = Path(plancheck.__file__).parent
 RETIRED_NAMES = {"KINDS", "CheckKind", "KindFunction", "document_kind"}
 # calls whose `kind=` would be one of the renamed meanings
 RENAMED_CALLS = {"CheckResult", "ParamSpec", "Template", "DocumentRef", "CheckType"}
-
-
-def _trees() -> list[tuple[Path, ast.AST]]:
-    return [(p, ast.parse(p.read_text(encoding="utf-8"))) for p in sorted(ROOT.rglob("*.py"))]
 
 
 def _called(node: ast.Call) -> str:
@@ -37,29 +34,32 @@ def _called(node: ast.Call) -> str:
 
 def _offences(path: Path, tree: ast.AST) -> list[str]:
     where = path.relative_to(ROOT.parent)
-    found = []
+    found: list[str] = []
+
+    def at(node: ast.AST) -> str:  # formatted only for an offence: the walk visits every node of the package
+        return f"{where}:{getattr(node, 'lineno', 0)}"
+
     for node in ast.walk(tree):
-        line = f"{where}:{getattr(node, 'lineno', 0)}"
         if (isinstance(node, ast.Name) and node.id in RETIRED_NAMES) or (isinstance(node, ast.Attribute) and node.attr in RETIRED_NAMES):
-            found.append(f"{line} uses a retired name")
+            found.append(f"{at(node)} uses a retired name")
         elif isinstance(node, (ast.ClassDef, ast.FunctionDef)) and node.name in RETIRED_NAMES:
-            found.append(f"{line} defines {node.name}")
+            found.append(f"{at(node)} defines {node.name}")
         elif isinstance(node, ast.ImportFrom):
-            found += [f"{line} imports plancheck.checks.kinds"] * (node.module or "").endswith("checks.kinds")
-            found += [f"{line} imports {a.name}" for a in node.names if a.name in RETIRED_NAMES]
+            found += [f"{at(node)} imports plancheck.checks.kinds"] * (node.module or "").endswith("checks.kinds")
+            found += [f"{at(node)} imports {a.name}" for a in node.names if a.name in RETIRED_NAMES]
         elif isinstance(node, ast.Call) and _called(node) in RENAMED_CALLS and any(k.arg == "kind" for k in node.keywords):
-            found.append(f"{line} passes kind= to {_called(node)}")
+            found.append(f"{at(node)} passes kind= to {_called(node)}")
         elif isinstance(node, ast.Attribute) and node.attr == "kind" and (
             (isinstance(node.value, ast.Subscript) and isinstance(node.value.value, ast.Name) and node.value.value.id == "VOCABULARY")
             or (isinstance(node.value, ast.Name) and node.value.id in ("spec", "template", "ref"))
             or (isinstance(node.value, ast.Attribute) and node.value.attr == "template")
         ):
-            found.append(f"{line} reads .kind of a vocabulary spec, template or document")
+            found.append(f"{at(node)} reads .kind of a vocabulary spec, template or document")
     return found
 
 
 def test_no_kind_identifier_for_the_renamed_meanings() -> None:
-    offences = [o for path, tree in _trees() for o in _offences(path, tree)]
+    offences = [o for path, tree in parsed_modules() for o in _offences(path, tree)]
     assert not offences, "\n".join(offences)
     assert not (ROOT / "checks" / "kinds.py").exists()
 

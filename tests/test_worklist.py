@@ -19,7 +19,6 @@ from plancheck.record.store import last_signed
 from plancheck.record.worklist import QCL, RECORD, DueCheck, due_checks, worklist
 from plancheck.sources.mosaiq.connect import open_mosaiq
 
-from tests.real_mosaiq import build_real_mosaiq
 from tests.worklist_record import sign
 
 ON = DEMO_TODAY.date()
@@ -165,8 +164,8 @@ def test_worklist_command_lists_every_demo_patient_as_json_and_as_a_table(demo_c
 
 
 @pytest.fixture(scope="module")
-def real_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return build_real_mosaiq(tmp_path_factory.mktemp("real-mosaiq") / "mosaiq.db")
+def real_url(real_mosaiq_path: Path) -> str:
+    return f"sqlite:///{real_mosaiq_path}"
 
 
 def _treatment_days(url: str, on: dt.date, lookback_days: int) -> dict[tuple[str, str], set[dt.date]]:
