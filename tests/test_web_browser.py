@@ -70,6 +70,7 @@ def review_in_browser(page: Page, base: str, stored: Stored, shots: Path) -> Non
     page.click(f'tr[data-patient="{PATIENT}"] a[href="/runs/{stored.run_id}"]')
     page.wait_for_selector("#beam-table")
     snap(page, shots, "check_page")
+    beam_table_keeps_its_header_in_view(page)
     for box in page.locator("form.tick").all():  # each checkbox saves through the JSON API at once
         box.locator('input[type="checkbox"]').check()
         page.wait_for_function("f => f.dataset.saved === 'yes'", arg=box.element_handle())
@@ -88,6 +89,23 @@ def review_in_browser(page: Page, base: str, stored: Stored, shots: Path) -> Non
     page.fill('#sign-form input[name="password"]', PASSWORD)
     page.click("#sign-form button")
     page.wait_for_selector("#signed")
+
+
+def beam_table_keeps_its_header_in_view(page: Page) -> None:
+    """At 1024 px the beam table scrolls in its own box: scrolled down (and across, where it is wider than the
+    screen), its header row stays at the top of the box and its beam column at the left."""
+    page.set_viewport_size({"width": 1024, "height": 900})
+    box = page.locator("div.table-box:has(#beam-table)")
+    size = box.evaluate("b => [b.scrollHeight, b.clientHeight, b.scrollWidth, b.clientWidth]")
+    assert size[0] > size[1], f"the beam table fits its box ({size}): nothing to scroll"
+    box.evaluate("b => { b.scrollTop = b.scrollHeight; b.scrollLeft = b.scrollWidth; }")
+    frame, header = box.bounding_box(), page.locator("#beam-table tr:first-child th").nth(1).bounding_box()
+    last_beam = page.locator("#beam-table tr:last-child td").first.bounding_box()
+    assert frame and header and last_beam
+    assert abs(header["y"] - frame["y"]) < 2  # the header row, at the top of the scrolled box
+    assert abs(last_beam["x"] - frame["x"]) < 2  # the beam column, at its left even when scrolled across
+    page.set_viewport_size({"width": 1440, "height": 900})
+    box.evaluate("b => { b.scrollTop = 0; b.scrollLeft = 0; }")
 
 
 @pytest.mark.slow
