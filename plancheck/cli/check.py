@@ -95,16 +95,16 @@ class Record:
         self.error: PlancheckError | None = None
 
     def store(self, run: CheckRun) -> None:
-        import getpass
-
-        from plancheck.record.db import open_record, results_url, session
-        from plancheck.record.store import store_run
-
         if self.error is not None:
             return
         if not self.cfg.results_url and self.cfg.path is None:
             self.lines = ["not stored in the record: no plancheck.toml (--config) and no [results] url"]
             return
+        import getpass
+
+        from plancheck.record.db import open_record, results_url, session
+        from plancheck.record.store import store_run
+
         as_of = (self.as_of or dt.datetime.now().replace(microsecond=0)).astimezone()
         try:
             self.engine = self.engine or open_record(results_url(self.cfg))
