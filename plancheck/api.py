@@ -51,7 +51,8 @@ def check_table(
     rule_set = select_rule_set(rule_library(config), table, today, rules)
     results = run_checks(table, rule_set, kind, config, today, patient_id, figure_dir, progress)
     plan = next((r.value for r in table.select(param="plan_label")), "") or ""
-    return CheckRun(patient_id, str(plan), kind, rule_set.name, table, results, version=__version__, warnings=list(table.warnings))
+    return CheckRun(patient_id, str(plan), kind, rule_set.name, table, results, version=__version__, warnings=list(table.warnings),
+                    as_of=today.isoformat())
 
 
 def check(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -16,7 +17,7 @@ from rich.console import Console
 from plancheck.checks.results import CheckResult, CheckRun, Status
 from plancheck.report import ReportError, load_run, render, report_paths, write_all
 from plancheck.report.html import render_html, write_html
-from plancheck.report.json import write_json
+from plancheck.report.json import run_from_dict, write_json
 from plancheck.report.pdf import write_pdf
 from plancheck.report.terminal import render_terminal
 from plancheck.report.view import build_view, fmt_value, summary_line
@@ -173,6 +174,10 @@ def test_weekly_header_shows_the_course_and_review_window() -> None:
     assert re.search(r"Review window\s+2024-04-29 08:00 to 2024-05-01", text)
     assert "2 deliveries" in text  # fractions 2 and 3 of beam G0 came after the last check
     assert "Fraction " not in terminal_text(run)  # an initial check has no course yet
+    # checked as of an earlier day (`--today`) and created later: the window ends on the day the checks looked at
+    as_of = dataclasses.replace(run, check_kind="weekly", table=table, as_of="2024-04-30T00:00:00", created="2024-05-07T10:00:00")
+    assert re.search(r"Review window\s+2024-04-29 08:00 to 2024-04-30", terminal_text(as_of, width=80))
+    assert run_from_dict(json.loads(as_of.to_json())).as_of == "2024-04-30T00:00:00"  # kept in the saved run
 
 
 def test_natural_width_is_what_rich_measures() -> None:

@@ -68,6 +68,7 @@ class CheckRun:
     created: str = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0).isoformat())
     version: str = ""
     warnings: list[str] = field(default_factory=list)
+    as_of: str = ""  # the moment the checks looked at (ISO 8601; `--today`), when not when the run was created
 
     @property
     def automatic(self) -> list[CheckResult]:
@@ -102,6 +103,7 @@ class CheckRun:
             "check_kind": self.check_kind,
             "rule_set": self.rule_set,
             "created": self.created,
+            "as_of": self.as_of,
             "version": self.version,
             "passed": self.passed,
             "counts": self.counts(),

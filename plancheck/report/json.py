@@ -61,6 +61,7 @@ def run_from_dict(data: Any, where: str = "saved run") -> CheckRun:
         created=data.get("created", ""),
         version=data.get("version", ""),
         warnings=list(data.get("warnings") or []),
+        as_of=str(data.get("as_of") or ""),
     )
 
 

@@ -284,7 +284,7 @@ def course_facts(run: CheckRun) -> list[tuple[str, str]]:
     if dose is not None or total_dose is not None:
         facts.append(("Dose so far", f"{_num(dose)} of {_num(total_dose)} cGy"))
     last = _first_raw(plan, "last_check_date")
-    end = created_text(run)[:10]
+    end = (run.as_of or created_text(run))[:10]  # the day the checks looked at (`--today`), else the day they ran
     if last:
         since = short_time(str(last))
         n = _deliveries_since(run, str(last))
