@@ -17,33 +17,30 @@ from pathlib import Path
 from zipfile import BadZipFile
 
 from plancheck.checks.results import CheckRun
+from plancheck.report.view import figure_path
 
 logger = logging.getLogger(__name__)
 KEPT = ".npz"  # the suffix of a kept comparison
 
 
 def undrawn(run: CheckRun, bases: tuple[Path, ...]) -> list[Path]:
-    """The PNG pages ``run`` names that are not drawn yet but whose comparison was kept (looked up as given, then
-    under ``bases``). Only pages inside one of ``bases`` (the report's folder) are drawn: the page names come from
-    the run, which may be a saved file, and a name from data never makes plancheck write outside the report's folder."""
+    """The PNG pages ``run`` names that no report would find yet but whose comparison was kept, both looked up as
+    the reports look up a figure (:func:`figure_path`: as given, then under ``bases``). Only pages inside one of
+    ``bases`` (the report's folder) are drawn: the page names come from the run, which may be a saved file, and a
+    name from data never makes plancheck write outside the report's folder."""
     folders = [b.resolve() for b in bases]
     pages = []
     for name in dict.fromkeys(f for r in run.results for f in r.figures if f.lower().endswith(".png")):
-        path = Path(name)
-        for page in [path] if path.is_absolute() else [path, *(b / path for b in bases)]:
-            if page.is_file():
-                break
-            if page.with_suffix(KEPT).is_file():
-                if any(page.resolve().is_relative_to(f) for f in folders):
-                    pages.append(page)
-                break
+        kept = None if figure_path(name, bases) else figure_path(str(Path(name).with_suffix(KEPT)), bases)
+        if kept is not None and any(kept.resolve().is_relative_to(f) for f in folders):
+            pages.append(kept.with_suffix(".png"))
     return pages
 
 
 def draw_pages(run: CheckRun, bases: tuple[Path, ...], *, processes: int = 1) -> list[Path]:
     """Draw every page of ``run`` inside ``bases`` not drawn yet from its kept comparison; returns the pages drawn.
 
-    With ``processes`` > 1 (the report worker: the first process only waits meanwhile) and more than one page,
+    With ``processes`` > 1 (the report worker, while the first process has little left to do) and more than one page,
     the pages are drawn by that many forked copies of this process, matplotlib already loaded in each; where
     fork is not available (Windows) they are drawn here, one after another.
     """

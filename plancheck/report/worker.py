@@ -117,7 +117,7 @@ def serve(line: str) -> dict[str, Any]:
     request = json.loads(line)
     try:
         escan = (Path(request["escan"][0]), request["escan"][1]) if request["escan"] else None
-        # the pages on every core: the first process only waits for this answer
+        # the pages on every core: the first process has only the terminal report and the record left to do
         paths = write_files(load_run(request["run"]), Path(request["html"]), Path(request["pdf"]), escan, processes=os.cpu_count() or 1)
     except PlancheckError as exc:
         return {"error": {"what": exc.what, "where": exc.where, "fix": exc.fix}}
